@@ -1,0 +1,430 @@
+/*
+ * RS256 bearer tokens: the key set (public keys by kid, private keys only
+ * where isms-auth holds them), verification and signing.
+ */
+#include "auth.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "codec.h"
+#include "validate.h"
+
+static const char *const role_names[] = {"admin", "editor", "viewer",
+					 "auditor"};
+
+const char *
+auth_role_name(enum role r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (r == (enum role)(1u << i))
+			return role_names[i];
+	return "";
+}
+
+enum role
+auth_role_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(role_names) / sizeof(*role_names);
+	     i++)
+		if (strcmp(name, role_names[i]) == 0)
+			return (enum role)(1u << i);
+	return 0;
+}
+
+const char *
+auth_result_str(enum auth_result r)
+{
+	static const char *const s[] = {
+		"ok",
+		"missing bearer token",
+		"malformed token",
+		"algorithm not accepted",
+		"unknown key id",
+		"bad signature",
+		"missing or invalid claims",
+		"token expired",
+		"token not yet valid",
+		"wrong issuer",
+		"wrong audience",
+	};
+
+	return (size_t)r < sizeof(s) / sizeof(s[0]) ? s[r] : "invalid token";
+}
+
+static unsigned char *
+read_file(const char *path, int *len)
+{
+	unsigned char *buf;
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	if (fstat(fileno(f), &st) != 0 || st.st_size <= 0 ||
+	    st.st_size > 65536) {
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+	fclose(f);
+	if (buf == NULL || n != (size_t)st.st_size) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = (int)n;
+	return buf;
+}
+
+static bool
+kid_valid(const char *kid, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > AUTH_KID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(kid[i] == '-' || kid[i] == '_' ||
+		      (kid[i] >= '0' && kid[i] <= '9') ||
+		      (kid[i] >= 'A' && kid[i] <= 'Z') ||
+		      (kid[i] >= 'a' && kid[i] <= 'z')))
+			return false;
+	return true;
+}
+
+static void
+keys_free(struct auth_key *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(keys[i].pem);
+		free(keys[i].private_pem);
+	}
+	free(keys);
+}
+
+static int
+kid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct auth_key *)a)->kid,
+		      ((const struct auth_key *)b)->kid);
+}
+
+/* Reads every <kid>.pub.pem in dir, sorted by kid (oldest first). */
+static int
+scan(const char *dir, bool with_private, struct auth_key **out, size_t *nout)
+{
+	static const char suffix[] = ".pub.pem";
+	struct auth_key *keys = NULL, *grown;
+	size_t n = 0, len;
+	struct dirent *de;
+	char path[4096];
+	DIR *d;
+
+	d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		struct auth_key k;
+
+		len = strlen(de->d_name);
+		if (len <= sizeof(suffix) - 1 ||
+		    strcmp(de->d_name + len - (sizeof(suffix) - 1), suffix) ||
+		    !kid_valid(de->d_name, len - (sizeof(suffix) - 1)))
+			continue;
+		memset(&k, 0, sizeof(k));
+		memcpy(k.kid, de->d_name, len - (sizeof(suffix) - 1));
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		k.pem = read_file(path, &k.pem_len);
+		if (k.pem == NULL)
+			continue;
+		if (with_private) {
+			snprintf(path, sizeof(path), "%s/%s.key.pem", dir,
+				 k.kid);
+			k.private_pem = read_file(path, &k.private_pem_len);
+		}
+		grown = realloc(keys, (n + 1) * sizeof(*keys));
+		if (grown == NULL) {
+			free(k.pem);
+			free(k.private_pem);
+			break;
+		}
+		keys = grown;
+		keys[n++] = k;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), kid_cmp);
+	*out = keys;
+	*nout = n;
+	return 0;
+}
+
+int
+auth_keyset_load(struct auth_keyset *ks, const char *dir, bool with_private)
+{
+	memset(ks, 0, sizeof(*ks));
+	pthread_rwlock_init(&ks->lock, NULL);
+	ks->dir = strdup(dir);
+	ks->with_private = with_private;
+	ks->last_scan = time(NULL);
+	if (ks->dir == NULL ||
+	    scan(dir, with_private, &ks->keys, &ks->nkeys) != 0)
+		return -1;
+	return ks->nkeys > 0 ? 0 : -1;
+}
+
+void
+auth_keyset_free(struct auth_keyset *ks)
+{
+	keys_free(ks->keys, ks->nkeys);
+	free(ks->dir);
+	pthread_rwlock_destroy(&ks->lock);
+	memset(ks, 0, sizeof(*ks));
+}
+
+static void
+rescan(struct auth_keyset *ks, time_t now)
+{
+	struct auth_key *keys;
+	size_t n;
+
+	pthread_rwlock_wrlock(&ks->lock);
+	if (now > ks->last_scan) {
+		ks->last_scan = now;
+		if (scan(ks->dir, ks->with_private, &keys, &n) == 0 && n > 0) {
+			keys_free(ks->keys, ks->nkeys);
+			ks->keys = keys;
+			ks->nkeys = n;
+		}
+	}
+	pthread_rwlock_unlock(&ks->lock);
+}
+
+static const struct auth_key *
+find_key(const struct auth_keyset *ks, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < ks->nkeys; i++)
+		if (strcmp(ks->keys[i].kid, kid) == 0)
+			return &ks->keys[i];
+	return NULL;
+}
+
+static json_t *
+decode_segment(const char *seg, size_t len)
+{
+	unsigned char buf[AUTH_TOKEN_MAX];
+	long n;
+
+	n = codec_b64url_decode(seg, len, buf, sizeof(buf));
+	if (n <= 0)
+		return NULL;
+	return json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES,
+			  NULL);
+}
+
+static bool
+copy_str(const json_t *obj, const char *key, char *out, size_t outlen)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	if (s == NULL || *s == '\0' || strlen(s) >= outlen)
+		return false;
+	memcpy(out, s, strlen(s) + 1);
+	return true;
+}
+
+static bool
+audience_ok(const json_t *aud, const char *audience)
+{
+	size_t i;
+	const json_t *v;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), audience) == 0;
+	json_array_foreach(aud, i, v) {
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), audience) == 0)
+			return true;
+	}
+	return false;
+}
+
+static enum auth_result
+check_claims(const json_t *c, const char *issuer, const char *audience,
+	     time_t now, struct principal *out)
+{
+	const json_t *exp = json_object_get(c, "exp");
+	const json_t *nbf = json_object_get(c, "nbf");
+	const char *iss = json_string_value(json_object_get(c, "iss"));
+	char role[16];
+
+	if (!json_is_integer(exp) || (nbf != NULL && !json_is_integer(nbf)))
+		return AUTH_BAD_CLAIMS;
+	if (iss == NULL || strcmp(iss, issuer) != 0)
+		return AUTH_WRONG_ISSUER;
+	if (!audience_ok(json_object_get(c, "aud"), audience))
+		return AUTH_WRONG_AUDIENCE;
+	if (now > json_integer_value(exp) + AUTH_LEEWAY)
+		return AUTH_EXPIRED;
+	if (nbf != NULL && json_integer_value(nbf) > now + AUTH_LEEWAY)
+		return AUTH_NOT_YET_VALID;
+	if (!copy_str(c, "sub", out->user_id, sizeof(out->user_id)) ||
+	    !copy_str(c, "tid", out->tenant_id, sizeof(out->tenant_id)) ||
+	    !copy_str(c, "jti", out->jti, sizeof(out->jti)) ||
+	    !copy_str(c, "role", role, sizeof(role)) ||
+	    !validate_uuid(out->user_id) || !validate_uuid(out->tenant_id) ||
+	    !kid_valid(out->jti, strlen(out->jti)))
+		return AUTH_BAD_CLAIMS;
+	out->role = auth_role_parse(role);
+	if (out->role == 0)
+		return AUTH_BAD_CLAIMS;
+	out->exp = (time_t)json_integer_value(exp);
+	return AUTH_OK;
+}
+
+/* Checks the JOSE header: alg pinned to RS256, a known-format kid. */
+static enum auth_result
+check_header(const json_t *h, char *kid)
+{
+	const char *alg = json_string_value(json_object_get(h, "alg"));
+	const json_t *typ = json_object_get(h, "typ");
+	const char *k = json_string_value(json_object_get(h, "kid"));
+
+	if (alg == NULL || strcmp(alg, "RS256") != 0)
+		return AUTH_BAD_ALG;
+	if (json_object_get(h, "crit") != NULL ||
+	    (typ != NULL && (!json_is_string(typ) ||
+			     strcasecmp(json_string_value(typ), "JWT") != 0)))
+		return AUTH_MALFORMED;
+	if (k == NULL || !kid_valid(k, strlen(k)))
+		return AUTH_UNKNOWN_KID;
+	memcpy(kid, k, strlen(k) + 1);
+	return AUTH_OK;
+}
+
+enum auth_result
+auth_verify(struct auth_keyset *ks, const char *authorization,
+	    const char *issuer, const char *audience, time_t now,
+	    struct principal *out)
+{
+	const char *token, *dot1, *dot2;
+	char kid[AUTH_KID_MAX + 1];
+	const struct auth_key *key;
+	json_t *header = NULL, *claims = NULL;
+	enum auth_result rc = AUTH_MALFORMED;
+	jwt_t *jwt = NULL;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (authorization == NULL || *authorization == '\0')
+		return AUTH_MISSING;
+	if (strncasecmp(authorization, "Bearer ", 7) != 0)
+		return AUTH_MALFORMED;
+	token = authorization + 7;
+	while (*token == ' ')
+		token++;
+	len = strlen(token);
+	dot1 = strchr(token, '.');
+	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	if (len == 0 || len >= AUTH_TOKEN_MAX || dot2 == NULL ||
+	    strchr(dot2 + 1, '.') != NULL || dot2[1] == '\0')
+		return AUTH_MALFORMED;
+
+	header = decode_segment(token, (size_t)(dot1 - token));
+	if (header == NULL)
+		goto out;
+	rc = check_header(header, kid);
+	if (rc != AUTH_OK)
+		goto out;
+
+	pthread_rwlock_rdlock(&ks->lock);
+	key = find_key(ks, kid);
+	if (key == NULL && now > ks->last_scan) {
+		pthread_rwlock_unlock(&ks->lock);
+		rescan(ks, now);
+		pthread_rwlock_rdlock(&ks->lock);
+		key = find_key(ks, kid);
+	}
+	rc = AUTH_UNKNOWN_KID;
+	if (key != NULL) {
+		/* The key is chosen by kid and always passed: never NULL. */
+		rc = jwt_decode(&jwt, token, key->pem, key->pem_len) == 0 &&
+				     jwt_get_alg(jwt) == JWT_ALG_RS256
+			     ? AUTH_OK
+			     : AUTH_BAD_SIGNATURE;
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	if (rc != AUTH_OK)
+		goto out;
+
+	rc = AUTH_MALFORMED;
+	claims = decode_segment(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+	if (!json_is_object(claims))
+		goto out;
+	rc = check_claims(claims, issuer, audience, now, out);
+	out->authenticated = rc == AUTH_OK;
+out:
+	jwt_free(jwt);
+	json_decref(header);
+	json_decref(claims);
+	if (rc != AUTH_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+char *
+auth_sign(struct auth_keyset *ks, const char *kid, const struct auth_claims *c)
+{
+	const struct auth_key *key = NULL;
+	char *token = NULL;
+	jwt_t *jwt = NULL;
+	size_t i;
+
+	pthread_rwlock_rdlock(&ks->lock);
+	for (i = ks->nkeys; i > 0; i--) {
+		const struct auth_key *k = &ks->keys[i - 1];
+
+		if (k->private_pem != NULL &&
+		    (kid == NULL || strcmp(k->kid, kid) == 0)) {
+			key = k;
+			break;
+		}
+	}
+	if (key == NULL || jwt_new(&jwt) != 0 ||
+	    jwt_set_alg(jwt, JWT_ALG_RS256, key->private_pem,
+			key->private_pem_len) != 0 ||
+	    jwt_add_header(jwt, "kid", key->kid) != 0 ||
+	    jwt_add_grant(jwt, "iss", c->issuer) != 0 ||
+	    jwt_add_grant(jwt, "aud", c->audience) != 0 ||
+	    (c->sub && jwt_add_grant(jwt, "sub", c->sub) != 0) ||
+	    (c->tid && jwt_add_grant(jwt, "tid", c->tid) != 0) ||
+	    (c->role && jwt_add_grant(jwt, "role", c->role) != 0) ||
+	    (c->jti && jwt_add_grant(jwt, "jti", c->jti) != 0) ||
+	    jwt_add_grant_int(jwt, "iat", (long)c->iat) != 0 ||
+	    jwt_add_grant_int(jwt, "nbf", (long)c->nbf) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", (long)c->exp) != 0)
+		goto out;
+	token = jwt_encode_str(jwt);
+out:
+	pthread_rwlock_unlock(&ks->lock);
+	jwt_free(jwt);
+	return token;
+}

@@ -1,0 +1,111 @@
+/*
+ * Bearer token verification. Tokens are RS256 JWTs with a kid naming one
+ * of the public keys in ISMS_JWT_KEYS_DIR; libjwt checks the signature
+ * with exactly that key, everything else (alg pinning, claims) is checked
+ * here because libjwt 1.10 checks none of it.
+ */
+#ifndef ISMS_AUTH_H
+#define ISMS_AUTH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+enum role {
+	ROLE_ADMIN = 1 << 0,
+	ROLE_EDITOR = 1 << 1,
+	ROLE_VIEWER = 1 << 2,
+	ROLE_AUDITOR = 1 << 3,
+};
+
+#define ROLES_ADMIN (ROLE_ADMIN)
+#define ROLES_WRITE (ROLE_ADMIN | ROLE_EDITOR)
+#define ROLES_READ (ROLE_ADMIN | ROLE_EDITOR | ROLE_VIEWER | ROLE_AUDITOR)
+
+#define AUTH_UUID_LEN 36
+#define AUTH_JTI_MAX 64
+#define AUTH_KID_MAX 64
+#define AUTH_TOKEN_MAX 8192
+#define AUTH_LEEWAY 30
+
+struct principal {
+	char user_id[AUTH_UUID_LEN + 1];
+	char tenant_id[AUTH_UUID_LEN + 1];
+	char jti[AUTH_JTI_MAX + 1];
+	enum role role;
+	time_t exp;
+	bool authenticated;
+};
+
+struct auth_key {
+	char kid[AUTH_KID_MAX + 1];
+	unsigned char *pem; /* public key, PEM */
+	int pem_len;
+	unsigned char *private_pem; /* only where a .key.pem exists */
+	int private_pem_len;
+	time_t mtime;
+};
+
+/* The key set; readers take the lock shared, a reload takes it exclusive. */
+struct auth_keyset {
+	pthread_rwlock_t lock;
+	char *dir;
+	struct auth_key *keys;
+	size_t nkeys;
+	time_t last_scan;
+	bool with_private;
+};
+
+enum auth_result {
+	AUTH_OK = 0,
+	AUTH_MISSING,   /* no Authorization header */
+	AUTH_MALFORMED, /* not "Bearer <jwt>" or not a JWT */
+	AUTH_BAD_ALG,
+	AUTH_UNKNOWN_KID,
+	AUTH_BAD_SIGNATURE,
+	AUTH_BAD_CLAIMS,
+	AUTH_EXPIRED,
+	AUTH_NOT_YET_VALID,
+	AUTH_WRONG_ISSUER,
+	AUTH_WRONG_AUDIENCE,
+};
+
+int auth_keyset_load(struct auth_keyset *ks, const char *dir,
+		     bool with_private);
+void auth_keyset_free(struct auth_keyset *ks);
+
+/*
+ * Verifies "Bearer <jwt>" and fills the principal. Unknown kids trigger at
+ * most one rescan of the key directory per second, so a rotated key is
+ * picked up without a restart.
+ */
+enum auth_result auth_verify(struct auth_keyset *ks, const char *authorization,
+			     const char *issuer, const char *audience,
+			     time_t now, struct principal *out);
+
+const char *auth_result_str(enum auth_result r);
+const char *auth_role_name(enum role r);
+/* Returns 0 for an unknown name. */
+enum role auth_role_parse(const char *name);
+
+struct auth_claims {
+	const char *sub;
+	const char *tid;
+	const char *role;
+	const char *jti;
+	const char *issuer;
+	const char *audience;
+	time_t iat;
+	time_t nbf;
+	time_t exp;
+};
+
+/*
+ * Signs claims as an RS256 JWT with the private key of kid (NULL: the
+ * newest key that has one). Returns a malloc'ed token or NULL.
+ */
+char *auth_sign(struct auth_keyset *ks, const char *kid,
+		const struct auth_claims *c);
+
+#endif
