@@ -64,7 +64,7 @@ static const struct {
 	{415, "Unsupported Media Type", "unsupported-media-type"},
 	{422, "Unprocessable Content", "validation"},
 	{428, "Precondition Required", "precondition-required"},
-	{429, "Too Many Requests", "rate-limited"},
+	{429, "Too Many Requests", "too-many-requests"},
 	{500, "Internal Server Error", "internal"},
 	{503, "Service Unavailable", "unavailable"},
 };
