@@ -67,7 +67,14 @@ t_setup(void)
 					       true) == 0,
 			      "no keys in ISMS_JWT_KEYS_DIR");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	serial = (unsigned long)time(NULL) * 1000 + (unsigned long)getpid() % 1000;
+	{
+		FILE *f = fopen("/dev/urandom", "rb");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fread(&serial, sizeof(serial), 1, f), 1);
+		fclose(f);
+		serial %= 1000000000000ul;
+	}
 }
 
 struct buf {

@@ -1,0 +1,69 @@
+# Entry points for people and CI; the work is done in scripts/.
+#   make run             install what is missing, build, start the local stack
+#   make stop            stop it
+#   make status          what runs
+#   make build           configure and build into build/
+#   make test            every test against a private test stack (as CI)
+#   make test-sanitize   the same with AddressSanitizer/UBSan, in build-asan/
+#   make format-check    clang-format check of the C sources
+#   make clean           remove the build trees (the local stack's var/ stays)
+
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= 2
+FORMAT_DIRS := common services tools tests
+# The test stack of each build tree. tests/CMakeLists.txt reads ISMS_VAR and
+# ISMS_HTTP_PORT when configuring, so they are set explicitly here: a shell
+# that sourced the local stack's isms.env must not point the tests at it.
+TEST_ENV = ISMS_VAR=$(abspath $(BUILD_DIR))/test-var ISMS_HTTP_PORT=18080
+ASAN_TEST_ENV = ISMS_VAR=$(abspath $(ASAN_DIR))/test-var ISMS_HTTP_PORT=18081
+
+.PHONY: run stop status deps build test build-sanitize test-sanitize format-check clean
+
+run:
+	scripts/deps.sh
+	$(MAKE) build
+	ISMS_BUILD_DIR=$(abspath $(BUILD_DIR)) scripts/stack.sh start
+
+stop:
+	scripts/stack.sh stop
+
+status:
+	@scripts/stack.sh status || true
+
+deps:
+	scripts/deps.sh
+
+build:
+	$(TEST_ENV) cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test:
+	scripts/deps.sh
+	$(MAKE) build
+	$(TEST_ENV) ISMS_BUILD_DIR=$(abspath $(BUILD_DIR)) scripts/test.sh
+
+build-sanitize:
+	$(ASAN_TEST_ENV) cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DISMS_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+
+test-sanitize:
+	scripts/deps.sh
+	$(MAKE) build-sanitize
+	$(ASAN_TEST_ENV) ISMS_BUILD_DIR=$(abspath $(ASAN_DIR)) scripts/test.sh
+
+format-check:
+	@command -v clang-format >/dev/null || \
+		{ echo "format-check: clang-format is not installed (apt-get install clang-format)" >&2; exit 1; }
+	@files=$$(find $(FORMAT_DIRS) -name node_modules -prune -o -type f \
+		\( -name '*.c' -o -name '*.h' \) -print 2>/dev/null | sort); \
+	if [ -n "$$files" ]; then clang-format --dry-run --Werror $$files; fi
+
+# The test stacks' state is disposable: destroy (not just stop) them, since
+# it may live outside the build tree (see scripts/stack.sh).
+clean:
+	$(TEST_ENV) scripts/stack.sh destroy
+	$(ASAN_TEST_ENV) scripts/stack.sh destroy
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
