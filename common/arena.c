@@ -78,7 +78,7 @@ arena_alloc(struct arena *a, size_t n)
 	size_t align = _Alignof(max_align_t);
 	size_t need, off;
 
-	if (n > SIZE_MAX - align)
+	if (n > SIZE_MAX - align - sizeof(struct arena_block))
 		return NULL;
 	need = (n + align - 1) & ~(align - 1);
 	b = a->head;

@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,7 @@ auth_result_str(enum auth_result r)
 		"token not yet valid",
 		"wrong issuer",
 		"wrong audience",
+		"invalid API key",
 	};
 
 	return (size_t)r < sizeof(s) / sizeof(s[0]) ? s[r] : "invalid token";
@@ -296,6 +299,10 @@ check_claims(const json_t *c, const char *issuer, const char *audience,
 	out->role = auth_role_parse(role);
 	if (out->role == 0)
 		return AUTH_BAD_CLAIMS;
+	if (json_object_get(c, "sid") != NULL &&
+	    (!copy_str(c, "sid", out->sid, sizeof(out->sid)) ||
+	     !validate_uuid(out->sid)))
+		return AUTH_BAD_CLAIMS;
 	out->exp = (time_t)json_integer_value(exp);
 	return AUTH_OK;
 }
@@ -320,6 +327,104 @@ check_header(const json_t *h, char *kid)
 	return AUTH_OK;
 }
 
+int
+auth_random(unsigned char *buf, size_t n)
+{
+	return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
+void
+auth_sha256_hex(const void *data, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0, i;
+
+	EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+	for (i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+static void
+uuid_text(const unsigned char *b, char *out)
+{
+	snprintf(out, AUTH_UUID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static int
+uuid_bytes(const char *s, unsigned char *out)
+{
+	unsigned int v;
+	size_t i, o = 0;
+
+	if (!validate_uuid(s))
+		return -1;
+	for (i = 0; s[i] != '\0' && o < 16; i++) {
+		if (s[i] == '-')
+			continue;
+		if (sscanf(s + i, "%2x", &v) != 1)
+			return -1;
+		out[o++] = (unsigned char)v;
+		i++;
+	}
+	return o == 16 ? 0 : -1;
+}
+
+void
+auth_uuid(char out[AUTH_UUID_LEN + 1])
+{
+	unsigned char b[16];
+
+	if (auth_random(b, sizeof(b)) != 0)
+		abort();
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	uuid_text(b, out);
+}
+
+#define API_KEY_BYTES (16 + 16 + 1 + AUTH_API_KEY_SECRET)
+
+char *
+auth_api_key_format(struct arena *a, const char *tenant_id, const char *key_id,
+		    enum role role, const unsigned char *secret,
+		    char key_hash[65])
+{
+	unsigned char raw[API_KEY_BYTES];
+	char *b64;
+
+	if (uuid_bytes(tenant_id, raw) != 0 || uuid_bytes(key_id, raw + 16) != 0)
+		return NULL;
+	raw[32] = (unsigned char)role;
+	memcpy(raw + 33, secret, AUTH_API_KEY_SECRET);
+	auth_sha256_hex(secret, AUTH_API_KEY_SECRET, key_hash);
+	b64 = codec_b64url_encode(a, raw, sizeof(raw));
+	return b64 ? arena_printf(a, AUTH_API_KEY_PREFIX "%s", b64) : NULL;
+}
+
+static enum auth_result
+api_key_parse(const char *text, struct principal *out)
+{
+	unsigned char raw[API_KEY_BYTES + 1];
+	long n;
+
+	n = codec_b64url_decode(text, strlen(text), raw, sizeof(raw));
+	if (n != API_KEY_BYTES || auth_role_name((enum role)raw[32])[0] == '\0' ||
+	    raw[32] == ROLE_AUDITOR)
+		return AUTH_BAD_API_KEY;
+	uuid_text(raw, out->tenant_id);
+	uuid_text(raw + 16, out->user_id);
+	out->role = (enum role)raw[32];
+	auth_sha256_hex(raw + 33, AUTH_API_KEY_SECRET, out->key_hash);
+	snprintf(out->jti, sizeof(out->jti), "key");
+	out->api_key = true;
+	out->authenticated = true;
+	return AUTH_OK;
+}
+
 enum auth_result
 auth_verify(struct auth_keyset *ks, const char *authorization,
 	    const char *issuer, const char *audience, time_t now,
@@ -341,6 +446,8 @@ auth_verify(struct auth_keyset *ks, const char *authorization,
 	token = authorization + 7;
 	while (*token == ' ')
 		token++;
+	if (strncmp(token, AUTH_API_KEY_PREFIX, 4) == 0)
+		return api_key_parse(token + 4, out);
 	len = strlen(token);
 	dot1 = strchr(token, '.');
 	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
@@ -415,6 +522,7 @@ auth_sign(struct auth_keyset *ks, const char *kid, const struct auth_claims *c)
 	    jwt_add_grant(jwt, "iss", c->issuer) != 0 ||
 	    jwt_add_grant(jwt, "aud", c->audience) != 0 ||
 	    (c->sub && jwt_add_grant(jwt, "sub", c->sub) != 0) ||
+	    (c->sid && jwt_add_grant(jwt, "sid", c->sid) != 0) ||
 	    (c->tid && jwt_add_grant(jwt, "tid", c->tid) != 0) ||
 	    (c->role && jwt_add_grant(jwt, "role", c->role) != 0) ||
 	    (c->jti && jwt_add_grant(jwt, "jti", c->jti) != 0) ||

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "arena.h"
+
 enum role {
 	ROLE_ADMIN = 1 << 0,
 	ROLE_EDITOR = 1 << 1,
@@ -30,13 +32,19 @@ enum role {
 #define AUTH_LEEWAY 30
 
 struct principal {
-	char user_id[AUTH_UUID_LEN + 1];
+	char user_id[AUTH_UUID_LEN + 1]; /* the API key's id for a key */
 	char tenant_id[AUTH_UUID_LEN + 1];
 	char jti[AUTH_JTI_MAX + 1];
+	char sid[AUTH_UUID_LEN + 1];      /* the session (refresh family) */
+	char key_hash[65];                /* SHA-256 of an API key's secret */
 	enum role role;
 	time_t exp;
 	bool authenticated;
+	bool api_key;
 };
+
+#define AUTH_API_KEY_PREFIX "isk_"
+#define AUTH_API_KEY_SECRET 32
 
 struct auth_key {
 	char kid[AUTH_KID_MAX + 1];
@@ -69,6 +77,7 @@ enum auth_result {
 	AUTH_NOT_YET_VALID,
 	AUTH_WRONG_ISSUER,
 	AUTH_WRONG_AUDIENCE,
+	AUTH_BAD_API_KEY,
 };
 
 int auth_keyset_load(struct auth_keyset *ks, const char *dir,
@@ -90,6 +99,7 @@ const char *auth_role_name(enum role r);
 enum role auth_role_parse(const char *name);
 
 struct auth_claims {
+	const char *sid;
 	const char *sub;
 	const char *tid;
 	const char *role;
@@ -100,6 +110,23 @@ struct auth_claims {
 	time_t nbf;
 	time_t exp;
 };
+
+/*
+ * An API key is "isk_" + base64url(tenant id, key id, role, secret): the
+ * service learns the tenant and role without a lookup, and the database
+ * checks the secret's hash in the request's first round trip. Returns a
+ * new arena string; the secret's SHA-256 (hex) goes to key_hash.
+ */
+char *auth_api_key_format(struct arena *a, const char *tenant_id,
+			  const char *key_id, enum role role,
+			  const unsigned char *secret, char key_hash[65]);
+
+/* Random bytes from the system CSPRNG; 0 on success. */
+int auth_random(unsigned char *buf, size_t n);
+/* SHA-256 of data as 64 hex digits. */
+void auth_sha256_hex(const void *data, size_t n, char out[65]);
+/* A random UUID (version 4). */
+void auth_uuid(char out[AUTH_UUID_LEN + 1]);
 
 /*
  * Signs claims as an RS256 JWT with the private key of kid (NULL: the

@@ -28,19 +28,20 @@ struct db {
 	bool in_tx, tx_failed, committed, begin_queued;
 	bool read_only;
 	char tenant[AUTH_UUID_LEN + 1], user[AUTH_UUID_LEN + 1];
-	char role[16], request_id[128];
+	char role[16], request_id[128], jti[AUTH_JTI_MAX + 1], key_hash[65];
 
 	bool lost;
 	char sqlstate[6];
 	char error[256];
 };
 
-/* The tenant context, LOCAL to the transaction, values as parameters. */
+/*
+ * The tenant context, LOCAL to the transaction, values as parameters;
+ * app_begin() also refuses a caller whose membership, token or key is no
+ * longer valid (sql/migrations/0003_identity.sql).
+ */
 static const struct db_stmt q_context = {
-	"SELECT set_config('app.tenant_id', $1, true),"
-	" set_config('app.user_id', $2, true),"
-	" set_config('app.role', $3, true),"
-	" set_config('app.request_id', $4, true)"};
+	"SELECT app_begin($1, $2, $3, $4, $5, $6)"};
 
 struct db *
 db_new(const char *conninfo)
@@ -149,6 +150,9 @@ db_begin(struct db *db, const struct principal *p, const char *request_id,
 		 p && p->role ? auth_role_name(p->role) : "");
 	snprintf(db->request_id, sizeof(db->request_id), "%s",
 		 request_id ? request_id : "");
+	snprintf(db->jti, sizeof(db->jti), "%s", p ? p->jti : "");
+	snprintf(db->key_hash, sizeof(db->key_hash), "%s",
+		 p && p->api_key ? p->key_hash : "");
 	return 0;
 }
 
@@ -286,7 +290,7 @@ db_exec(struct db *db, const struct db_stmt *stmt, int nparams,
 	const char *const *values, unsigned flags)
 {
 	enum pending_kind pending[DB_MAX_PENDING];
-	const char *ctx[4];
+	const char *ctx[6];
 	size_t np = 0;
 	PGresult *res;
 
@@ -308,7 +312,9 @@ db_exec(struct db *db, const struct db_stmt *stmt, int nparams,
 		ctx[1] = db->user;
 		ctx[2] = db->role;
 		ctx[3] = db->request_id;
-		if (!send_stmt(db, &q_context, 4, ctx, pending, &np))
+		ctx[4] = db->jti;
+		ctx[5] = db->key_hash;
+		if (!send_stmt(db, &q_context, 6, ctx, pending, &np))
 			goto lost;
 		/* The context's result is not the caller's. */
 		pending[np - 1] = P_CONTEXT;
@@ -378,6 +384,12 @@ bool
 db_in_transaction(const struct db *db)
 {
 	return db->in_tx;
+}
+
+bool
+db_started(const struct db *db)
+{
+	return db->begin_queued;
 }
 
 const char *

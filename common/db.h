@@ -50,6 +50,8 @@ PGresult *db_exec(struct db *db, const struct db_stmt *stmt, int nparams,
 int db_end(struct db *db, bool commit);
 
 bool db_in_transaction(const struct db *db);
+/* True once the transaction has reached the server. */
+bool db_started(const struct db *db);
 const char *db_sqlstate(const struct db *db);
 const char *db_error(const struct db *db);
 /* True when the last failure was the connection, not the statement. */

@@ -375,7 +375,7 @@ http_serialize(const struct request *r, struct response *res, size_t *len)
 	plen = res->raw != NULL && res->status < 400 ? res->raw_len
 						     : strlen(payload);
 
-	cap = 512 + plen;
+	cap = 256 + strlen(ctype) + plen;
 	for (i = 0; i < res->nheaders; i++)
 		cap += strlen(res->headers[i].name) +
 		       strlen(res->headers[i].value) + 4;

@@ -86,6 +86,7 @@ struct response {
 	const char *problem_detail;
 	json_t *problem_errors; /* owned; array of {field, message} */
 	const char *log_reason; /* logged, never sent */
+	bool commit_on_error;   /* keep the transaction's writes anyway */
 };
 
 void request_init(struct request *r, struct arena *a);

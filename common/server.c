@@ -148,12 +148,29 @@ authenticate(struct request *r, struct response *res)
 	return 0;
 }
 
+static const struct db_stmt q_noop = {"SELECT 1"};
+
+static const struct db_stmt q_record_request = {
+	"SELECT activity_append('read', 'request', NULL, NULL,"
+	" jsonb_build_object('method', $1::text, 'path', $2::text,"
+	" 'status', $3::int))"};
+
+/* Replaces whatever the response held with the database's verdict. */
+static int
+replace_with_db_error(struct request *r, struct response *res)
+{
+	response_release(res);
+	response_init(res, res->arena);
+	return errors_from_db(res, r->db);
+}
+
 /* Runs the route's handler inside its transaction, when it has one. */
 static int
 dispatch(struct request *r, struct response *res)
 {
 	const struct route *rt = r->route;
 	bool tx = !(rt->flags & ROUTE_NO_DB);
+	bool commit;
 	int status;
 
 	if (tx)
@@ -163,12 +180,48 @@ dispatch(struct request *r, struct response *res)
 	if (status == 0)
 		status = 200;
 	res->status = status;
-	if (tx && db_end(r->db, status < 400) != 0 && status < 400) {
-		response_release(res);
-		response_init(res, res->arena);
-		status = errors_from_db(res, r->db);
-	}
+	commit = status < 400 || res->commit_on_error;
+	if (tx && db_end(r->db, commit) != 0 && commit)
+		status = replace_with_db_error(r, res);
 	return status;
+}
+
+/*
+ * A request refused before its transaction reached the database (bad
+ * input, a role without the right) has not had its token checked against
+ * memberships and revocations yet: a revoked token must read 401
+ * everywhere, not 403 or 422, so that check runs now.
+ */
+static int
+confirm_principal(struct request *r, struct response *res, int status)
+{
+	if (!r->principal.authenticated || status < 400 || status == 401 ||
+	    db_started(r->db))
+		return status;
+	db_begin(r->db, &r->principal, r->request_id, true);
+	if (db_exec(r->db, &q_noop, 0, NULL, DB_COMMIT) == NULL)
+		status = replace_with_db_error(r, res);
+	db_end(r->db, false);
+	return status;
+}
+
+/* Every request an auditor makes, allowed or not, enters the log. */
+static void
+record_auditor_request(struct request *r, int status)
+{
+	const char *params[3];
+
+	if (!r->principal.authenticated || r->principal.role != ROLE_AUDITOR ||
+	    status == 401)
+		return;
+	params[0] = r->method_name;
+	params[1] = r->path;
+	params[2] = arena_printf(r->arena, "%d", status);
+	db_begin(r->db, &r->principal, r->request_id, false);
+	if (db_exec(r->db, &q_record_request, 3, params, DB_COMMIT) == NULL)
+		log_event(r->service->name, "error",
+			  "an auditor's request could not be recorded");
+	db_end(r->db, false);
 }
 
 static int
@@ -210,6 +263,17 @@ route_request(const struct service *svc, struct request *r,
 	return dispatch(r, res);
 }
 
+static int
+handle(const struct service *svc, struct request *r, struct response *res,
+       const struct server_io *io, const char *length)
+{
+	int status = route_request(svc, r, res, io, length);
+
+	status = confirm_principal(r, res, status);
+	record_auditor_request(r, status);
+	return status;
+}
+
 char *
 server_handle(const struct service *svc, struct db *db, struct arena *arena,
 	      const struct server_io *io, size_t *len)
@@ -239,8 +303,8 @@ server_handle(const struct service *svc, struct db *db, struct arena *arena,
 	if (r.request_id != NULL && strlen(r.request_id) > 64)
 		r.request_id = NULL;
 
-	res.status = route_request(svc, &r, &res, io,
-				   io->param("CONTENT_LENGTH", io->ctx));
+	res.status = handle(svc, &r, &res, io,
+			    io->param("CONTENT_LENGTH", io->ctx));
 	out = http_serialize(&r, &res, len);
 	log_request(svc->name, &r, &res, now_ms() - t0);
 	request_release(&r);

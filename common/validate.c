@@ -175,8 +175,9 @@ check_array(struct response *res, const struct field *f, const json_t *v)
 		http_field_error(res, f->name, "must be an array");
 		return;
 	}
-	if ((long)n > f->max) {
-		http_field_error(res, f->name, "must have at most %ld items",
+	if ((long)n < f->min || (long)n > f->max) {
+		http_field_error(res, f->name,
+				 "must have from %ld to %ld items", f->min,
 				 f->max);
 		return;
 	}

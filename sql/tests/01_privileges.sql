@@ -71,7 +71,7 @@ SELECT ok(NOT has_schema_privilege('isms_app', 'public', 'CREATE'),
 
 -- The only privileged entry points the services get.
 SELECT is(array_agg(p.proname::text ORDER BY p.proname),
-          ARRAY['activity_append', 'activity_verify', 'tenant_lookup'],
+          ARRAY['activity_append', 'activity_verify', 'auth_login_candidates', 'tenant_lookup'],
           'the SECURITY DEFINER functions isms_app may execute')
   FROM pg_proc p
  WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
