@@ -7,7 +7,10 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +202,70 @@ auth_keyset_free(struct auth_keyset *ks)
 	free(ks->dir);
 	pthread_rwlock_destroy(&ks->lock);
 	memset(ks, 0, sizeof(*ks));
+}
+
+static void rescan(struct auth_keyset *ks, time_t now);
+
+void
+auth_keyset_refresh(struct auth_keyset *ks, time_t now, int seconds)
+{
+	time_t last;
+
+	pthread_rwlock_rdlock(&ks->lock);
+	last = ks->last_scan;
+	pthread_rwlock_unlock(&ks->lock);
+	if (now - last >= seconds)
+		rescan(ks, now);
+}
+
+static json_t *
+bn_json(const EVP_PKEY *pkey, const char *name)
+{
+	unsigned char buf[1024];
+	struct arena a;
+	BIGNUM *bn = NULL;
+	json_t *v = NULL;
+	int n;
+
+	if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1)
+		return NULL;
+	n = BN_num_bytes(bn);
+	if (n > 0 && (size_t)n <= sizeof(buf)) {
+		BN_bn2bin(bn, buf);
+		arena_init(&a, 2048);
+		v = json_string(codec_b64url_encode(&a, buf, (size_t)n));
+		arena_free(&a);
+	}
+	BN_free(bn);
+	return v;
+}
+
+json_t *
+auth_jwks(struct auth_keyset *ks)
+{
+	json_t *keys = json_array();
+	EVP_PKEY *pkey;
+	size_t i;
+	BIO *bio;
+
+	pthread_rwlock_rdlock(&ks->lock);
+	for (i = 0; i < ks->nkeys; i++) {
+		bio = BIO_new_mem_buf(ks->keys[i].pem, ks->keys[i].pem_len);
+		pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+		if (pkey != NULL && EVP_PKEY_is_a(pkey, "RSA"))
+			json_array_append_new(
+				keys,
+				json_pack("{s:s, s:s, s:s, s:s, s:o?, s:o?}",
+					  "kty", "RSA", "kid", ks->keys[i].kid,
+					  "alg", "RS256", "use", "sig", "n",
+					  bn_json(pkey, OSSL_PKEY_PARAM_RSA_N),
+					  "e",
+					  bn_json(pkey, OSSL_PKEY_PARAM_RSA_E)));
+		EVP_PKEY_free(pkey);
+		BIO_free(bio);
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	return json_pack("{s:o}", "keys", keys);
 }
 
 static void

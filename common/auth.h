@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "arena.h"
 
 enum role {
@@ -120,6 +122,15 @@ struct auth_claims {
 char *auth_api_key_format(struct arena *a, const char *tenant_id,
 			  const char *key_id, enum role role,
 			  const unsigned char *secret, char key_hash[65]);
+
+/*
+ * The public keys as a JSON Web Key Set (RFC 7517): kty RSA, kid, alg
+ * RS256, use sig, n and e. Returns a new reference.
+ */
+json_t *auth_jwks(struct auth_keyset *ks);
+
+/* Rescans the key directory when the last scan is older than seconds. */
+void auth_keyset_refresh(struct auth_keyset *ks, time_t now, int seconds);
 
 /* Random bytes from the system CSPRNG; 0 on success. */
 int auth_random(unsigned char *buf, size_t n);

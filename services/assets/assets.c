@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec.h"
 #include "db.h"
 #include "errors.h"
+#include "page.h"
 #include "validate.h"
 
 static const char *const asset_types[] = {
@@ -41,45 +41,20 @@ const char *const assets_list_query[] = {"limit", "cursor", NULL};
 int
 assets_list(struct request *r, struct response *res)
 {
-	const char *after[2] = {NULL, NULL};
-	const char *cursor = http_query(r, "cursor");
 	const char *params[3];
-	const char *last[2];
-	json_t *items;
+	struct page p;
 	PGresult *rows;
-	long limit;
-	int i, n, status;
+	int status;
 
-	if ((status = validate_query_int(res, "limit", http_query(r, "limit"),
-					 50, 1, 200, &limit)) != 0)
+	if ((status = page_parse(r, res, &p)) != 0)
 		return status;
-	if (cursor != NULL &&
-	    (codec_cursor_decode(r->arena, cursor, after, 2) != 0 ||
-	     !validate_timestamp(after[0]) || !validate_uuid(after[1])))
-		return http_problem(res, 400, "invalid-query",
-				    "The cursor is not one this API issued.");
-	/* One row more than the page tells whether another page exists. */
-	params[0] = arena_printf(r->arena, "%ld", limit + 1);
-	params[1] = after[0];
-	params[2] = after[1];
+	params[0] = p.fetch;
+	params[1] = p.after_at;
+	params[2] = p.after_id;
 	rows = db_exec(r->db, &q_list, 3, params, DB_COMMIT);
 	if (rows == NULL)
 		return errors_from_db(res, r->db);
-	n = PQntuples(rows);
-	items = json_array();
-	for (i = 0; i < n && i < limit; i++)
-		json_array_append_new(items, db_row_json(rows, i));
-	res->body = json_pack("{s:o, s:n}", "items", items, "next_cursor");
-	if (n > limit) {
-		json_t *row = json_array_get(items, (size_t)limit - 1);
-
-		last[0] = json_string_value(json_object_get(row, "created_at"));
-		last[1] = json_string_value(json_object_get(row, "id"));
-		json_object_set_new(res->body, "next_cursor",
-				    json_string(codec_cursor_encode(
-					    r->arena, last, 2)));
-	}
-	return 200;
+	return page_respond(r, res, &p, rows, "created_at", "id");
 }
 
 int
@@ -103,7 +78,6 @@ assets_create(struct request *r, struct response *res)
 	body = db_row_json(row, 0);
 	http_header(res, "Location", "/api/v1/assets/%s",
 		    PQgetvalue(row, 0, 0));
-	http_header(res, "ETag", "\"%s\"", PQgetvalue(row, 0, 3));
 	res->body = body;
-	return 201;
+	return page_etag(res, PQgetvalue(row, 0, 3), 201);
 }

@@ -7,7 +7,9 @@
  * missing or non-Bearer credentials, malformed tokens, alg "none", the
  * HS256-with-the-public-key confusion, unknown kids, tampering, a foreign
  * key under a known kid, time claims with their 30 s leeway, issuer,
- * audience (string and array), and missing or ill-formed identity claims.
+ * audience (string and array), missing or ill-formed identity claims
+ * and the optional session id. Also the API keys ("isk_" + base64url of
+ * tenant, key id, role and secret) and the random/UUID/SHA-256 helpers.
  */
 #include <check.h>
 #include <dirent.h>
@@ -25,6 +27,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "codec.h"
+#include "validate.h"
 
 #define ISS "isms"
 #define AUD "isms-api"
@@ -313,7 +316,7 @@ START_TEST(test_result_strings)
 {
 	int i, j;
 
-	for (i = AUTH_OK; i <= AUTH_WRONG_AUDIENCE; i++) {
+	for (i = AUTH_OK; i <= AUTH_BAD_API_KEY; i++) {
 		ck_assert_str_ne(auth_result_str((enum auth_result)i), "");
 		for (j = AUTH_OK; j < i; j++)
 			ck_assert_str_ne(auth_result_str((enum auth_result)i),
@@ -852,6 +855,142 @@ START_TEST(test_claim_types)
 }
 END_TEST
 
+START_TEST(test_session_id)
+{
+	struct auth_claims c;
+
+	c = good_claims();
+	ck_assert_int_eq(verify(bearer_signed(&KS, "k1", &c)), AUTH_OK);
+	ck_assert_str_eq(P.sid, "");
+	c.sid = U2;
+	ck_assert_int_eq(verify(bearer_signed(&KS, "k1", &c)), AUTH_OK);
+	ck_assert_str_eq(P.sid, U2);
+	ck_assert(!P.api_key);
+	c.sid = "session-1";
+	ASSERT_REFUSED(verify(bearer_signed(&KS, "k1", &c)), AUTH_BAD_CLAIMS);
+	c.sid = "";
+	ASSERT_REFUSED(verify(bearer_signed(&KS, "k1", &c)), AUTH_BAD_CLAIMS);
+}
+END_TEST
+
+/* ---- API keys ---- */
+
+static const unsigned char SECRET[AUTH_API_KEY_SECRET] = {
+	1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+};
+
+START_TEST(test_api_key_round_trip)
+{
+	static const enum role roles[] = {ROLE_ADMIN, ROLE_EDITOR, ROLE_VIEWER};
+	char hash[65], want[65];
+	const char *key;
+	size_t i;
+
+	auth_sha256_hex(SECRET, sizeof(SECRET), want);
+	for (i = 0; i < 3; i++) {
+		memset(hash, 0, sizeof(hash));
+		key = auth_api_key_format(&A, U2, U1, roles[i], SECRET, hash);
+		ck_assert_ptr_nonnull(key);
+		ck_assert_int_eq(strncmp(key, AUTH_API_KEY_PREFIX,
+					 strlen(AUTH_API_KEY_PREFIX)), 0);
+		ck_assert_str_eq(hash, want);
+		ck_assert_int_eq(verify(arena_printf(&A, "Bearer %s", key)),
+				 AUTH_OK);
+		ck_assert(P.authenticated);
+		ck_assert(P.api_key);
+		ck_assert_str_eq(P.tenant_id, U2);
+		ck_assert_str_eq(P.user_id, U1);
+		ck_assert_int_eq(P.role, roles[i]);
+		ck_assert_str_eq(P.key_hash, want);
+	}
+	/* Upper-case UUIDs come back in the canonical lower case. */
+	key = auth_api_key_format(&A, "5D1C7A7E-2A8E-4A57-9F7E-BB1E2F6B9C01", U1,
+				  ROLE_VIEWER, SECRET, hash);
+	ck_assert_int_eq(verify(arena_printf(&A, "Bearer %s", key)), AUTH_OK);
+	ck_assert_str_eq(P.tenant_id, U2);
+	/* Ill-formed ids are refused when formatting. */
+	ck_assert_ptr_null(auth_api_key_format(&A, "tenant", U1, ROLE_VIEWER,
+					       SECRET, hash));
+	ck_assert_ptr_null(auth_api_key_format(&A, U2, U1 "0", ROLE_VIEWER,
+					       SECRET, hash));
+}
+END_TEST
+
+START_TEST(test_api_key_refused)
+{
+	unsigned char raw[65];
+	char hash[65];
+	const char *key, *body;
+	size_t n;
+
+	key = auth_api_key_format(&A, U2, U1, ROLE_EDITOR, SECRET, hash);
+	ck_assert_ptr_nonnull(key);
+	body = key + strlen(AUTH_API_KEY_PREFIX);
+	n = strlen(body);
+
+	ASSERT_REFUSED(verify("Bearer isk_"), AUTH_BAD_API_KEY);
+	ASSERT_REFUSED(verify("Bearer isk_!!!!"), AUTH_BAD_API_KEY);
+	/* Truncated, extended, padded. */
+	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%.*s", (int)(n - 3),
+					   body)), AUTH_BAD_API_KEY);
+	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%sAAAA", body)),
+		       AUTH_BAD_API_KEY);
+	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%s=", body)),
+		       AUTH_BAD_API_KEY);
+	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%s ", body)),
+		       AUTH_BAD_API_KEY);
+
+	/* Role bytes that are no single role, and auditor. */
+	ck_assert_int_eq(codec_b64url_decode(body, n, raw, sizeof(raw)), 65);
+	{
+		static const unsigned char bad_roles[] = {
+			0, ROLE_ADMIN | ROLE_EDITOR, ROLE_AUDITOR, 16, 255,
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad_roles); i++) {
+			raw[32] = bad_roles[i];
+			ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%s",
+							   b64(raw, 65))),
+				       AUTH_BAD_API_KEY);
+		}
+	}
+	/* The prefix is case-sensitive: anything else is a JWT attempt. */
+	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer ISK_%s", body)),
+		       AUTH_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_helpers)
+{
+	char hex[65], u1[AUTH_UUID_LEN + 1], u2[AUTH_UUID_LEN + 1];
+	unsigned char buf[32], zero[32] = {0};
+	int i;
+
+	auth_sha256_hex("", 0, hex);
+	ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca"
+			      "495991b7852b855");
+	auth_sha256_hex("abc", 3, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb"
+			      "410ff61f20015ad");
+
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(auth_random(buf, sizeof(buf)), 0);
+	ck_assert(memcmp(buf, zero, sizeof(buf)) != 0);
+
+	for (i = 0; i < 50; i++) {
+		auth_uuid(u1);
+		auth_uuid(u2);
+		ck_assert(validate_uuid(u1));
+		ck_assert_str_ne(u1, u2);
+		/* Version 4, RFC 4122 variant. */
+		ck_assert_int_eq(u1[14], '4');
+		ck_assert_ptr_nonnull(strchr("89ab", u1[19]));
+	}
+}
+END_TEST
+
 /*
  * Rotation: a key pair written after the key set was loaded is found by
  * a rescan on the unknown kid, at most once per second of `now`.
@@ -927,6 +1066,7 @@ auth_suite(void)
 	TCase *keys = tcase_create("keys");
 	TCase *attacks = tcase_create("attacks");
 	TCase *claims = tcase_create("claims");
+	TCase *keys_api = tcase_create("api_keys");
 
 	tcase_add_test(names, test_roles);
 	tcase_add_test(names, test_result_strings);
@@ -962,8 +1102,15 @@ auth_suite(void)
 	tcase_add_test(claims, test_missing_identity_claims);
 	tcase_add_test(claims, test_invalid_identity_claims);
 	tcase_add_test(claims, test_claim_types);
+	tcase_add_test(claims, test_session_id);
 	tcase_set_timeout(claims, 60);
 	suite_add_tcase(s, claims);
+
+	tcase_add_checked_fixture(keys_api, setup, teardown);
+	tcase_add_test(keys_api, test_api_key_round_trip);
+	tcase_add_test(keys_api, test_api_key_refused);
+	tcase_add_test(keys_api, test_helpers);
+	suite_add_tcase(s, keys_api);
 	return s;
 }
 

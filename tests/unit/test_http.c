@@ -566,6 +566,80 @@ START_TEST(test_serialize_problem_defaults)
 }
 END_TEST
 
+/* The types the OpenAPI document lists for each status (Problem). */
+START_TEST(test_serialize_default_types)
+{
+	static const struct {
+		int status;
+		const char *type, *title;
+	} v[] = {
+		{400, "/problems/bad-request", "Bad Request"},
+		{401, "/problems/unauthorized", "Unauthorized"},
+		{403, "/problems/forbidden", "Forbidden"},
+		{404, "/problems/not-found", "Not Found"},
+		{405, "/problems/method-not-allowed", "Method Not Allowed"},
+		{409, "/problems/conflict", "Conflict"},
+		{412, "/problems/precondition-failed", "Precondition Failed"},
+		{413, "/problems/payload-too-large", "Content Too Large"},
+		{415, "/problems/unsupported-media-type", "Unsupported Media Type"},
+		{422, "/problems/validation", "Unprocessable Content"},
+		{429, "/problems/too-many-requests", "Too Many Requests"},
+		{500, "/problems/internal", "Internal Server Error"},
+		{503, "/problems/unavailable", "Service Unavailable"},
+	};
+	struct parsed p;
+	json_t *doc;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		response_init(&RES, &A);
+		RES.status = http_problem(&RES, v[i].status, NULL, "d%zu", i);
+		doc = serialize(&p);
+		ck_assert_str_eq(str(doc, "type"), v[i].type);
+		ck_assert_str_eq(str(doc, "title"), v[i].title);
+		ck_assert_str_eq(str(doc, "detail"),
+				 arena_printf(&A, "d%zu", i));
+		ck_assert_str_eq(header(&p, "Content-Type"),
+				 "application/problem+json");
+		json_decref(doc);
+	}
+}
+END_TEST
+
+/*
+ * Query keys are echoed in the detail; a key that is not UTF-8, or one
+ * whose UTF-8 the %.64s cut splits, made json_string() fail and the
+ * document went out without any detail.
+ */
+START_TEST(test_serialize_detail_survives_non_utf8_input)
+{
+	static const char *const qs[] = {
+		"%FF=1",
+		"%C3=1",
+		/* 63 ASCII bytes and a two-byte character: cut after byte 64. */
+		"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+		"%C3%A9=1",
+	};
+	struct parsed p;
+	json_t *doc;
+	size_t i;
+
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		request_init(&R, &A);
+		response_init(&RES, &A);
+		R.path = "/api/v1/assets";
+		R.query_string = qs[i];
+		RES.status = http_parse_query(&R, &RES, NULL);
+		ck_assert_int_eq(RES.status, 400);
+		doc = serialize(&p);
+		ck_assert_str_eq(str(doc, "type"), "/problems/invalid-query");
+		ck_assert_msg(json_is_string(json_object_get(doc, "detail")),
+			      "query \"%s\": problem has no detail", qs[i]);
+		json_decref(doc);
+	}
+}
+END_TEST
+
 START_TEST(test_serialize_internal_error_hides_reason)
 {
 	struct parsed p;
@@ -803,6 +877,8 @@ http_suite(void)
 	tcase_add_checked_fixture(ser, setup, teardown);
 	tcase_add_test(ser, test_serialize_validation_problem);
 	tcase_add_test(ser, test_serialize_problem_defaults);
+	tcase_add_test(ser, test_serialize_default_types);
+	tcase_add_test(ser, test_serialize_detail_survives_non_utf8_input);
 	tcase_add_test(ser, test_serialize_internal_error_hides_reason);
 	tcase_add_test(ser, test_serialize_problem_ignores_body);
 	tcase_add_test(ser, test_serialize_json_200);
