@@ -3,8 +3,9 @@
 #   make stop            stop it
 #   make status          what runs
 #   make build           configure and build into build/
-#   make test            every test against a private test stack (as CI)
-#   make test-sanitize   the same with AddressSanitizer/UBSan, in build-asan/
+#   make test            every test against a private test stack (as CI),
+#                        then again built with AddressSanitizer/UBSan
+#   make test-sanitize   only the sanitizer pass, in build-asan/
 #   make format-check    clang-format check of the C sources
 #   make clean           remove the build trees (the local stack's var/ stays)
 
@@ -19,7 +20,8 @@ FORMAT_DIRS := common services tools tests
 TEST_ENV = ISMS_VAR=$(abspath $(BUILD_DIR))/test-var ISMS_HTTP_PORT=18080
 ASAN_TEST_ENV = ISMS_VAR=$(abspath $(ASAN_DIR))/test-var ISMS_HTTP_PORT=18081
 
-.PHONY: run stop status deps build test build-sanitize test-sanitize format-check clean
+.PHONY: run stop status deps build test test-plain build-sanitize test-sanitize \
+	test-asan format-check clean
 
 run:
 	scripts/deps.sh
@@ -39,9 +41,15 @@ build:
 	$(TEST_ENV) cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# Every suite twice: a normal build, then AddressSanitizer + UBSan. Each
+# build tree is locked while in use, so two runs at once take turns
+# instead of stopping each other's test stack.
 test:
 	scripts/deps.sh
-	$(MAKE) build
+	flock $(abspath $(BUILD_DIR)).lock $(MAKE) test-plain
+	flock $(abspath $(ASAN_DIR)).lock $(MAKE) test-asan
+
+test-plain: build
 	$(TEST_ENV) ISMS_BUILD_DIR=$(abspath $(BUILD_DIR)) scripts/test.sh
 
 build-sanitize:
@@ -51,7 +59,9 @@ build-sanitize:
 
 test-sanitize:
 	scripts/deps.sh
-	$(MAKE) build-sanitize
+	flock $(abspath $(ASAN_DIR)).lock $(MAKE) test-asan
+
+test-asan: build-sanitize
 	$(ASAN_TEST_ENV) ISMS_BUILD_DIR=$(abspath $(ASAN_DIR)) scripts/test.sh
 
 format-check:
