@@ -17,8 +17,11 @@ FORMAT_DIRS := common services tools tests
 # The test stack of each build tree. tests/CMakeLists.txt reads ISMS_VAR and
 # ISMS_HTTP_PORT when configuring, so they are set explicitly here: a shell
 # that sourced the local stack's isms.env must not point the tests at it.
-TEST_ENV = ISMS_VAR=$(abspath $(BUILD_DIR))/test-var ISMS_HTTP_PORT=18080
-ASAN_TEST_ENV = ISMS_VAR=$(abspath $(ASAN_DIR))/test-var ISMS_HTTP_PORT=18081
+TEST_PORT ?= 18080
+ASAN_TEST_PORT ?= 18081
+TEST_ENV = ISMS_VAR=$(abspath $(BUILD_DIR))/test-var ISMS_HTTP_PORT=$(TEST_PORT)
+ASAN_TEST_ENV = ISMS_VAR=$(abspath $(ASAN_DIR))/test-var \
+	ISMS_HTTP_PORT=$(ASAN_TEST_PORT)
 
 .PHONY: run stop status deps build test test-plain build-sanitize test-sanitize \
 	test-asan format-check clean
