@@ -317,6 +317,64 @@ http_parse_json(struct request *r, struct response *res)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+utf8_sequence(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	cp = s[0] & (0x7fu >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * Text echoed from a request (a query key, a path) may not be UTF-8;
+ * JSON strings must be. Invalid bytes become '?'.
+ */
+static json_t *
+json_text(struct arena *a, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *o;
+	size_t n;
+
+	out = arena_alloc(a, strlen(s) + 1);
+	if (out == NULL)
+		return NULL;
+	for (o = out; *p != '\0';) {
+		n = utf8_sequence(p);
+		if (n == 0) {
+			*o++ = '?';
+			p++;
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return json_string(out);
+}
+
 static json_t *
 problem_document(const struct request *r, struct response *res)
 {
@@ -332,11 +390,13 @@ problem_document(const struct request *r, struct response *res)
 	if (doc == NULL)
 		return NULL;
 	json_object_set_new(doc, "detail",
-			    json_string(res->problem_detail
-						? res->problem_detail
-						: http_reason(res->status)));
+			    json_text(res->arena,
+				      res->problem_detail
+					      ? res->problem_detail
+					      : http_reason(res->status)));
 	if (r->path != NULL)
-		json_object_set_new(doc, "instance", json_string(r->path));
+		json_object_set_new(doc, "instance",
+				    json_text(res->arena, r->path));
 	if (r->request_id != NULL)
 		json_object_set_new(doc, "request_id",
 				    json_string(r->request_id));

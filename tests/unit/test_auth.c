@@ -128,7 +128,8 @@ remove_dir(const char *dir)
 	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		unlink(path);
@@ -171,9 +172,15 @@ static struct auth_claims
 good_claims(void)
 {
 	struct auth_claims c = {
-		.sub = U1, .tid = U2, .role = "editor", .jti = "jti-0001",
-		.issuer = ISS, .audience = AUD,
-		.iat = NOW, .nbf = NOW, .exp = NOW + 900,
+		.sub = U1,
+		.tid = U2,
+		.role = "editor",
+		.jti = "jti-0001",
+		.issuer = ISS,
+		.audience = AUD,
+		.iat = NOW,
+		.nbf = NOW,
+		.exp = NOW + 900,
 	};
 
 	return c;
@@ -241,20 +248,21 @@ dump(json_t *obj)
 static const char *
 crafted(const char *header, const char *payload, EVP_PKEY *pkey)
 {
-	const char *input = arena_printf(&A, "%s.%s",
-					 b64(header, strlen(header)),
-					 b64(payload, strlen(payload)));
+	const char *input =
+		arena_printf(&A, "%s.%s", b64(header, strlen(header)),
+			     b64(payload, strlen(payload)));
 
 	return arena_printf(&A, "Bearer %s.%s", input, rs256(pkey, input));
 }
 
-static const char *const HDR = "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"k1\"}";
+static const char *const HDR =
+	"{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"k1\"}";
 
 static json_t *
 claims_json(void)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
-			 "iss", ISS, "aud", AUD, "sub", U1, "tid", U2, "role",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "iss",
+			 ISS, "aud", AUD, "sub", U1, "tid", U2, "role",
 			 "viewer", "jti", "j-1", "iat", (json_int_t)NOW, "nbf",
 			 (json_int_t)NOW, "exp", (json_int_t)NOW + 600);
 }
@@ -323,7 +331,8 @@ START_TEST(test_result_strings)
 					 auth_result_str((enum auth_result)j));
 	}
 	ck_assert_str_eq(auth_result_str(AUTH_OK), "ok");
-	ck_assert_str_eq(auth_result_str((enum auth_result)99), "invalid token");
+	ck_assert_str_eq(auth_result_str((enum auth_result)99),
+			 "invalid token");
 }
 END_TEST
 
@@ -459,11 +468,13 @@ START_TEST(test_malformed_shapes)
 	dot = strrchr(t, '.');
 
 	/* Two parts: header.payload, no signature segment. */
-	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %.*s", (int)(dot - t),
-					   t)), AUTH_MALFORMED);
+	ASSERT_REFUSED(
+		verify(arena_printf(&A, "Bearer %.*s", (int)(dot - t), t)),
+		AUTH_MALFORMED);
 	/* An empty signature segment. */
-	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %.*s.", (int)(dot - t),
-					   t)), AUTH_MALFORMED);
+	ASSERT_REFUSED(
+		verify(arena_printf(&A, "Bearer %.*s.", (int)(dot - t), t)),
+		AUTH_MALFORMED);
 	/* Four parts. */
 	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %s.x", t)),
 		       AUTH_MALFORMED);
@@ -473,13 +484,15 @@ START_TEST(test_malformed_shapes)
 	/* Header segment that is not base64url JSON. */
 	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer !%s", t)),
 		       AUTH_MALFORMED);
-	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %s.%s.%s",
-					   b64("not json", 8), b64("{}", 2),
-					   "c2ln")), AUTH_MALFORMED);
+	ASSERT_REFUSED(
+		verify(arena_printf(&A, "Bearer %s.%s.%s", b64("not json", 8),
+				    b64("{}", 2), "c2ln")),
+		AUTH_MALFORMED);
 	/* Padded base64 (RFC 7515 forbids it). */
 	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %s=.%s.%s",
 					   b64(HDR, strlen(HDR)), b64("{}", 2),
-					   "c2ln")), AUTH_MALFORMED);
+					   "c2ln")),
+		       AUTH_MALFORMED);
 	/* Over the size limit. */
 	big = arena_alloc(&A, AUTH_TOKEN_MAX + 64);
 	memcpy(big, "Bearer ", 7);
@@ -497,23 +510,29 @@ START_TEST(test_header_checks)
 
 	/* typ other than JWT, crit, duplicate members. */
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"typ\":\"JOSE\","
-				      "\"kid\":\"k1\"}", payload, key_a.pkey)),
+				      "\"kid\":\"k1\"}",
+				      payload, key_a.pkey)),
 		       AUTH_MALFORMED);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"typ\":7,"
-				      "\"kid\":\"k1\"}", payload, key_a.pkey)),
+				      "\"kid\":\"k1\"}",
+				      payload, key_a.pkey)),
 		       AUTH_MALFORMED);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"kid\":\"k1\","
-				      "\"crit\":[\"exp\"]}", payload,
-				      key_a.pkey)), AUTH_MALFORMED);
+				      "\"crit\":[\"exp\"]}",
+				      payload, key_a.pkey)),
+		       AUTH_MALFORMED);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"HS256\",\"alg\":\"RS256\","
-				      "\"kid\":\"k1\"}", payload, key_a.pkey)),
+				      "\"kid\":\"k1\"}",
+				      payload, key_a.pkey)),
 		       AUTH_MALFORMED);
 	/* A header without typ, or with "jwt", is fine. */
 	ck_assert_int_eq(verify(crafted("{\"alg\":\"RS256\",\"kid\":\"k1\"}",
-					payload, key_a.pkey)), AUTH_OK);
+					payload, key_a.pkey)),
+			 AUTH_OK);
 	ck_assert_int_eq(verify(crafted("{\"alg\":\"RS256\",\"typ\":\"jwt\","
-					"\"kid\":\"k1\"}", payload,
-					key_a.pkey)), AUTH_OK);
+					"\"kid\":\"k1\"}",
+					payload, key_a.pkey)),
+			 AUTH_OK);
 	/* The same claims through the shared header are fine too. */
 	ck_assert_int_eq(verify(crafted(HDR, payload, key_a.pkey)), AUTH_OK);
 	ck_assert_int_eq(P.role, ROLE_VIEWER);
@@ -534,15 +553,19 @@ START_TEST(test_alg_none)
 	ASSERT_REFUSED(verify(arena_printf(&A, "%sAAAA", unsigned_tok)),
 		       AUTH_BAD_ALG);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"None\",\"kid\":\"k1\"}",
-				      payload, key_a.pkey)), AUTH_BAD_ALG);
+				      payload, key_a.pkey)),
+		       AUTH_BAD_ALG);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"rs256\",\"kid\":\"k1\"}",
-				      payload, key_a.pkey)), AUTH_BAD_ALG);
+				      payload, key_a.pkey)),
+		       AUTH_BAD_ALG);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS512\",\"kid\":\"k1\"}",
-				      payload, key_a.pkey)), AUTH_BAD_ALG);
-	ASSERT_REFUSED(verify(crafted("{\"kid\":\"k1\"}", payload,
-				      key_a.pkey)), AUTH_BAD_ALG);
+				      payload, key_a.pkey)),
+		       AUTH_BAD_ALG);
+	ASSERT_REFUSED(verify(crafted("{\"kid\":\"k1\"}", payload, key_a.pkey)),
+		       AUTH_BAD_ALG);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":null,\"kid\":\"k1\"}", payload,
-				      key_a.pkey)), AUTH_BAD_ALG);
+				      key_a.pkey)),
+		       AUTH_BAD_ALG);
 	ASSERT_REFUSED(verify(crafted("[\"RS256\"]", payload, key_a.pkey)),
 		       AUTH_BAD_ALG);
 }
@@ -565,16 +588,16 @@ START_TEST(test_hs256_with_public_key_as_secret)
 	payload = dump(claims);
 	input = arena_printf(&A, "%s.%s", b64(h, strlen(h)),
 			     b64(payload, strlen(payload)));
-	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key_a.pub_pem,
-				   (int)strlen(key_a.pub_pem),
-				   (const unsigned char *)input, strlen(input),
-				   mac, &maclen));
+	ck_assert_ptr_nonnull(HMAC(
+		EVP_sha256(), key_a.pub_pem, (int)strlen(key_a.pub_pem),
+		(const unsigned char *)input, strlen(input), mac, &maclen));
 	tok = arena_printf(&A, "%s.%s", input, b64(mac, maclen));
 
 	/* The forgery is sound: libjwt alone, given the PEM, accepts it. */
 	ck_assert_int_eq(jwt_decode(&jwt, tok,
 				    (const unsigned char *)key_a.pub_pem,
-				    (int)strlen(key_a.pub_pem)), 0);
+				    (int)strlen(key_a.pub_pem)),
+			 0);
 	ck_assert_int_eq(jwt_get_alg(jwt), JWT_ALG_HS256);
 	jwt_free(jwt);
 
@@ -588,23 +611,31 @@ START_TEST(test_unknown_kid)
 	const char *payload = dump(claims_json());
 
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"kid\":\"k404\"}",
-				      payload, key_a.pkey)), AUTH_UNKNOWN_KID);
+				      payload, key_a.pkey)),
+		       AUTH_UNKNOWN_KID);
 	/* Even after the directory may be rescanned. */
-	ASSERT_REFUSED(auth_verify(&KS, crafted("{\"alg\":\"RS256\","
-						"\"kid\":\"k404\"}", payload,
-						key_a.pkey),
-				   ISS, AUD, NOW + 5, &P), AUTH_UNKNOWN_KID);
+	ASSERT_REFUSED(auth_verify(&KS,
+				   crafted("{\"alg\":\"RS256\","
+					   "\"kid\":\"k404\"}",
+					   payload, key_a.pkey),
+				   ISS, AUD, NOW + 5, &P),
+		       AUTH_UNKNOWN_KID);
 	/* No kid, or one that could name a path, is never looked up. */
-	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\"}", payload,
-				      key_a.pkey)), AUTH_UNKNOWN_KID);
+	ASSERT_REFUSED(
+		verify(crafted("{\"alg\":\"RS256\"}", payload, key_a.pkey)),
+		AUTH_UNKNOWN_KID);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"kid\":\"../k1\"}",
-				      payload, key_a.pkey)), AUTH_UNKNOWN_KID);
+				      payload, key_a.pkey)),
+		       AUTH_UNKNOWN_KID);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"kid\":\"\"}",
-				      payload, key_a.pkey)), AUTH_UNKNOWN_KID);
-	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"kid\":1}",
-				      payload, key_a.pkey)), AUTH_UNKNOWN_KID);
+				      payload, key_a.pkey)),
+		       AUTH_UNKNOWN_KID);
+	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"kid\":1}", payload,
+				      key_a.pkey)),
+		       AUTH_UNKNOWN_KID);
 	ASSERT_REFUSED(verify(crafted("{\"alg\":\"RS256\",\"kid\":\"k1.pub\"}",
-				      payload, key_a.pkey)), AUTH_UNKNOWN_KID);
+				      payload, key_a.pkey)),
+		       AUTH_UNKNOWN_KID);
 }
 END_TEST
 
@@ -630,9 +661,8 @@ START_TEST(test_tampered)
 		const char *p1 = strchr(tok, '.') + 1;
 		const char *p2 = strchr(p1, '.');
 
-		forged = arena_printf(&A, "Bearer %.*s.%.*s%s",
-				      (int)(dot1 - t), t, (int)(p2 - p1), p1,
-				      dot2);
+		forged = arena_printf(&A, "Bearer %.*s.%.*s%s", (int)(dot1 - t),
+				      t, (int)(p2 - p1), p1, dot2);
 	}
 	free(tok);
 	ASSERT_REFUSED(verify(forged), AUTH_BAD_SIGNATURE);
@@ -786,12 +816,15 @@ END_TEST
 START_TEST(test_invalid_identity_claims)
 {
 	static const char *const bad_roles[] = {
-		"superuser", "Admin", "", "admin,editor", "owner",
-		"a-role-name-longer-than-sixteen",
+		"superuser",    "Admin", "",
+		"admin,editor", "owner", "a-role-name-longer-than-sixteen",
 	};
 	static const char *const bad_uuids[] = {
-		"user-1", "", "0b7e4bbb6f434b5e9d7b2b3c5f9e1a11",
-		"0b7e4bbb-6f43-4b5e-9d7b-2b3c5f9e1a11x", "' OR 1=1 --",
+		"user-1",
+		"",
+		"0b7e4bbb6f434b5e9d7b2b3c5f9e1a11",
+		"0b7e4bbb-6f43-4b5e-9d7b-2b3c5f9e1a11x",
+		"' OR 1=1 --",
 	};
 	struct auth_claims c;
 	size_t i;
@@ -815,7 +848,8 @@ START_TEST(test_invalid_identity_claims)
 	c = good_claims();
 	c.jti = "has space";
 	ASSERT_REFUSED(verify(bearer_signed(&KS, "k1", &c)), AUTH_BAD_CLAIMS);
-	c.jti = "01234567890123456789012345678901234567890123456789012345678901234";
+	c.jti = "01234567890123456789012345678901234567890123456789012345678901"
+		"234";
 	ASSERT_REFUSED(verify(bearer_signed(&KS, "k1", &c)), AUTH_BAD_CLAIMS);
 }
 END_TEST
@@ -828,9 +862,9 @@ START_TEST(test_claim_types)
 	json_object_del(claims, "exp");
 	ASSERT_REFUSED(verify_claims(claims), AUTH_BAD_CLAIMS);
 	claims = claims_json();
-	json_object_set_new(claims, "exp",
-			    json_string(arena_printf(&A, "%lld",
-						     (long long)NOW + 600)));
+	json_object_set_new(
+		claims, "exp",
+		json_string(arena_printf(&A, "%lld", (long long)NOW + 600)));
 	ASSERT_REFUSED(verify_claims(claims), AUTH_BAD_CLAIMS);
 	claims = claims_json();
 	json_object_set_new(claims, "exp", json_real((double)NOW + 600));
@@ -847,11 +881,19 @@ START_TEST(test_claim_types)
 	/* A payload that is not an object. */
 	ASSERT_REFUSED(verify(crafted(HDR, "[1]", key_a.pkey)), AUTH_MALFORMED);
 	/* Duplicate claims: which "role" would count? Neither. */
-	ASSERT_REFUSED(verify(crafted(HDR, arena_printf(&A,
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"" U1 "\","
-		"\"tid\":\"" U2 "\",\"role\":\"viewer\",\"role\":\"admin\","
-		"\"jti\":\"j\",\"exp\":%lld}", (long long)NOW + 600),
-				      key_a.pkey)), AUTH_MALFORMED);
+	ASSERT_REFUSED(
+		verify(crafted(
+			HDR,
+			arena_printf(
+				&A,
+				"{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+				"\",\"sub\":\"" U1 "\","
+				"\"tid\":\"" U2
+				"\",\"role\":\"viewer\",\"role\":\"admin\","
+				"\"jti\":\"j\",\"exp\":%lld}",
+				(long long)NOW + 600),
+			key_a.pkey)),
+		AUTH_MALFORMED);
 }
 END_TEST
 
@@ -893,7 +935,8 @@ START_TEST(test_api_key_round_trip)
 		key = auth_api_key_format(&A, U2, U1, roles[i], SECRET, hash);
 		ck_assert_ptr_nonnull(key);
 		ck_assert_int_eq(strncmp(key, AUTH_API_KEY_PREFIX,
-					 strlen(AUTH_API_KEY_PREFIX)), 0);
+					 strlen(AUTH_API_KEY_PREFIX)),
+				 0);
 		ck_assert_str_eq(hash, want);
 		ck_assert_int_eq(verify(arena_printf(&A, "Bearer %s", key)),
 				 AUTH_OK);
@@ -905,15 +948,15 @@ START_TEST(test_api_key_round_trip)
 		ck_assert_str_eq(P.key_hash, want);
 	}
 	/* Upper-case UUIDs come back in the canonical lower case. */
-	key = auth_api_key_format(&A, "5D1C7A7E-2A8E-4A57-9F7E-BB1E2F6B9C01", U1,
-				  ROLE_VIEWER, SECRET, hash);
+	key = auth_api_key_format(&A, "5D1C7A7E-2A8E-4A57-9F7E-BB1E2F6B9C01",
+				  U1, ROLE_VIEWER, SECRET, hash);
 	ck_assert_int_eq(verify(arena_printf(&A, "Bearer %s", key)), AUTH_OK);
 	ck_assert_str_eq(P.tenant_id, U2);
 	/* Ill-formed ids are refused when formatting. */
 	ck_assert_ptr_null(auth_api_key_format(&A, "tenant", U1, ROLE_VIEWER,
 					       SECRET, hash));
-	ck_assert_ptr_null(auth_api_key_format(&A, U2, U1 "0", ROLE_VIEWER,
-					       SECRET, hash));
+	ck_assert_ptr_null(
+		auth_api_key_format(&A, U2, U1 "0", ROLE_VIEWER, SECRET, hash));
 }
 END_TEST
 
@@ -932,8 +975,9 @@ START_TEST(test_api_key_refused)
 	ASSERT_REFUSED(verify("Bearer isk_"), AUTH_BAD_API_KEY);
 	ASSERT_REFUSED(verify("Bearer isk_!!!!"), AUTH_BAD_API_KEY);
 	/* Truncated, extended, padded. */
-	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%.*s", (int)(n - 3),
-					   body)), AUTH_BAD_API_KEY);
+	ASSERT_REFUSED(
+		verify(arena_printf(&A, "Bearer isk_%.*s", (int)(n - 3), body)),
+		AUTH_BAD_API_KEY);
 	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%sAAAA", body)),
 		       AUTH_BAD_API_KEY);
 	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer isk_%s=", body)),
@@ -969,11 +1013,13 @@ START_TEST(test_helpers)
 	int i;
 
 	auth_sha256_hex("", 0, hex);
-	ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca"
-			      "495991b7852b855");
+	ck_assert_str_eq(hex,
+			 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca"
+			 "495991b7852b855");
 	auth_sha256_hex("abc", 3, hex);
-	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb"
-			      "410ff61f20015ad");
+	ck_assert_str_eq(hex,
+			 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb"
+			 "410ff61f20015ad");
 
 	memset(buf, 0, sizeof(buf));
 	ck_assert_int_eq(auth_random(buf, sizeof(buf)), 0);
@@ -1024,7 +1070,8 @@ START_TEST(test_key_rotation)
 	ck_assert_str_eq(P.user_id, U1);
 	/* The old key still verifies. */
 	ck_assert_int_eq(auth_verify(&verifier, bearer_signed(&KS, "k1", &c),
-				     ISS, AUD, t0 + 2, &P), AUTH_OK);
+				     ISS, AUD, t0 + 2, &P),
+			 AUTH_OK);
 
 	/* A third key within the same second waits for the next one. */
 	ck_assert_int_eq(write_keypair(dir_rot, "k3", &key_b), 0);
@@ -1047,12 +1094,13 @@ START_TEST(test_key_rotation)
 		ck_assert_int_eq(unlink(path), 0);
 		ASSERT_REFUSED(auth_verify(&verifier,
 					   crafted("{\"alg\":\"RS256\","
-						   "\"kid\":\"k404\"}", "{}",
-						   key_a.pkey),
+						   "\"kid\":\"k404\"}",
+						   "{}", key_a.pkey),
 					   ISS, AUD, t0 + 4, &P),
 			       AUTH_UNKNOWN_KID);
-		ASSERT_REFUSED(auth_verify(&verifier, tok2, ISS, AUD, t0 + 4,
-					   &P), AUTH_UNKNOWN_KID);
+		ASSERT_REFUSED(
+			auth_verify(&verifier, tok2, ISS, AUD, t0 + 4, &P),
+			AUTH_UNKNOWN_KID);
 	}
 	auth_keyset_free(&verifier);
 }

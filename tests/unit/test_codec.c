@@ -56,8 +56,12 @@ START_TEST(test_rfc4648_vectors)
 	static const struct {
 		const char *plain, *encoded;
 	} v[] = {
-		{"", ""},         {"f", "Zg"},         {"fo", "Zm8"},
-		{"foo", "Zm9v"},  {"foob", "Zm9vYg"},  {"fooba", "Zm9vYmE"},
+		{"", ""},
+		{"f", "Zg"},
+		{"fo", "Zm8"},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg"},
+		{"fooba", "Zm9vYmE"},
 		{"foobar", "Zm9vYmFy"},
 	};
 	unsigned char out[16];
@@ -65,7 +69,8 @@ START_TEST(test_rfc4648_vectors)
 	long n;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		char *e = codec_b64url_encode(&A, (const unsigned char *)v[i].plain,
+		char *e = codec_b64url_encode(&A,
+					      (const unsigned char *)v[i].plain,
 					      strlen(v[i].plain));
 
 		ck_assert_str_eq(e, v[i].encoded);
@@ -113,7 +118,8 @@ START_TEST(test_random_round_trips)
 			ck_assert_mem_eq(out, in, len);
 			/* One byte too little room is refused, not overrun. */
 			if (len > 0)
-				ck_assert_int_eq(decode_str(e, out, len - 1), -1);
+				ck_assert_int_eq(decode_str(e, out, len - 1),
+						 -1);
 		}
 		arena_reset(&A);
 	}
@@ -124,8 +130,8 @@ START_TEST(test_rejects_bad_characters)
 {
 	static const char *const bad[] = {
 		/* Every one has a valid length, so only the character fails. */
-		"Zm9v+g", "Zm9v/g", "Zm9vYg==", "Zm8=", "Zm 9", "Zm9\n",
-		"Zm9v.A", "Zm\xc3\xa9", "*AAA", "AAA\x7f",
+		"Zm9v+g", "Zm9v/g", "Zm9vYg==",   "Zm8=", "Zm 9",
+		"Zm9\n",  "Zm9v.A", "Zm\xc3\xa9", "*AAA", "AAA\x7f",
 	};
 	unsigned char out[32];
 	size_t i;
@@ -174,8 +180,8 @@ END_TEST
 START_TEST(test_cursor_round_trip)
 {
 	const char *const p4[] = {"2024-02-29T12:00:00.123456Z",
-				  "00000000-0000-0000-0000-000000000001",
-				  "", "caf\xc3\xa9 & 'quotes' = ok"};
+				  "00000000-0000-0000-0000-000000000001", "",
+				  "caf\xc3\xa9 & 'quotes' = ok"};
 	const char *got[CURSOR_MAX_PARTS];
 	size_t n, i;
 
@@ -229,31 +235,54 @@ START_TEST(test_cursor_tampered_or_foreign)
 	t[0] = t[0] == 'N' ? 'O' : 'N';
 	ck_assert_int_eq(codec_cursor_decode(&A, t, got, 2), -1);
 	/* Padding, foreign characters, truncation to len%4==1. */
-	ck_assert_int_eq(codec_cursor_decode(&A, arena_printf(&A, "%s=", c),
-					     got, 2), -1);
-	ck_assert_int_eq(codec_cursor_decode(&A, arena_printf(&A, "%s+", c),
-					     got, 2), -1);
-	ck_assert_int_eq(codec_cursor_decode(&A, arena_printf(&A, "*%s", c),
-					     got, 2), -1);
+	ck_assert_int_eq(
+		codec_cursor_decode(&A, arena_printf(&A, "%s=", c), got, 2),
+		-1);
+	ck_assert_int_eq(
+		codec_cursor_decode(&A, arena_printf(&A, "%s+", c), got, 2),
+		-1);
+	ck_assert_int_eq(
+		codec_cursor_decode(&A, arena_printf(&A, "*%s", c), got, 2),
+		-1);
 	/* Appended zero bytes put a NUL inside the last part. */
-	ck_assert_int_eq(codec_cursor_decode(&A, arena_printf(&A, "%sAAAA", c),
-					     got, 2), -1);
+	ck_assert_int_eq(
+		codec_cursor_decode(&A, arena_printf(&A, "%sAAAA", c), got, 2),
+		-1);
 
 	/* Hand-made texts: wrong version, no version, NUL, no separator. */
-	ck_assert_int_eq(codec_cursor_decode(&A, encode_raw("2\x1f" "a\x1f" "b", 5),
-					     got, 2), -1);
-	ck_assert_int_eq(codec_cursor_decode(&A, encode_raw("\x1f" "a\x1f" "b", 4),
-					     got, 2), -1);
-	ck_assert_int_eq(codec_cursor_decode(&A, encode_raw("1\x1f" "a\0\x1f" "b", 6),
-					     got, 2), -1);
-	ck_assert_int_eq(codec_cursor_decode(&A, encode_raw("1a\x1f" "b", 4),
-					     got, 2), -1);
+	ck_assert_int_eq(codec_cursor_decode(&A,
+					     encode_raw("2\x1f"
+							"a\x1f"
+							"b",
+							5),
+					     got, 2),
+			 -1);
+	ck_assert_int_eq(codec_cursor_decode(&A,
+					     encode_raw("\x1f"
+							"a\x1f"
+							"b",
+							4),
+					     got, 2),
+			 -1);
+	ck_assert_int_eq(codec_cursor_decode(&A,
+					     encode_raw("1\x1f"
+							"a\0\x1f"
+							"b",
+							6),
+					     got, 2),
+			 -1);
+	ck_assert_int_eq(codec_cursor_decode(&A,
+					     encode_raw("1a\x1f"
+							"b",
+							4),
+					     got, 2),
+			 -1);
 	ck_assert_int_eq(codec_cursor_decode(&A, "", got, 1), -1);
 	ck_assert_int_eq(codec_cursor_decode(&A, "not a cursor", got, 1), -1);
 	/* Something JSON-ish a client might forge. */
-	ck_assert_int_eq(codec_cursor_decode(&A,
-					     encode_raw("{\"id\":1}", 8), got, 1),
-			 -1);
+	ck_assert_int_eq(
+		codec_cursor_decode(&A, encode_raw("{\"id\":1}", 8), got, 1),
+		-1);
 
 	/* Random bytes never decode as a cursor unless they start with the
 	 * version and separator; force the first byte away from '1'. */
@@ -264,9 +293,10 @@ START_TEST(test_cursor_tampered_or_foreign)
 			junk[k] = (unsigned char)rng();
 		if (junk[0] == '1')
 			junk[0] = '0';
-		ck_assert_int_eq(codec_cursor_decode(&A,
-						     encode_raw((char *)junk, n),
-						     got, 1), -1);
+		ck_assert_int_eq(
+			codec_cursor_decode(&A, encode_raw((char *)junk, n),
+					    got, 1),
+			-1);
 	}
 
 	/* A text longer than the cursor buffer is refused, not overrun. */
@@ -282,7 +312,8 @@ END_TEST
 
 START_TEST(test_cursor_encode_refuses_separator_and_overflow)
 {
-	const char *const sep[] = {"ok", "a\x1f" "b"};
+	const char *const sep[] = {"ok", "a\x1f"
+					 "b"};
 	const char *const sep_only[] = {"\x1f"};
 	const char *parts[1];
 	char long_part[600];

@@ -19,16 +19,20 @@ START_TEST(test_int_accepts_in_range)
 	char err[256] = "";
 	long v = -999;
 
-	ck_assert_int_eq(config_int("N", "42", 1, 100, &v, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_int("N", "42", 1, 100, &v, err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(v, 42);
 	ck_assert_int_eq(config_int("N", "1", 1, 100, &v, err, sizeof(err)), 0);
 	ck_assert_int_eq(v, 1);
-	ck_assert_int_eq(config_int("N", "100", 1, 100, &v, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_int("N", "100", 1, 100, &v, err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(v, 100);
-	ck_assert_int_eq(config_int("N", "-5", -10, 10, &v, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_int("N", "-5", -10, 10, &v, err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(v, -5);
 	ck_assert_int_eq(config_int("N", "67108864", 1024, 64L * 1024 * 1024,
-				    &v, err, sizeof(err)), 0);
+				    &v, err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(v, 67108864);
 	ck_assert_str_eq(err, "");
 }
@@ -61,7 +65,8 @@ START_TEST(test_int_rejects_garbage_and_bounds)
 		v = 7777;
 		err[0] = '\0';
 		ck_assert_msg(config_int("ISMS_X", bad[i].text, bad[i].min,
-					 bad[i].max, &v, err, sizeof(err)) == -1,
+					 bad[i].max, &v, err,
+					 sizeof(err)) == -1,
 			      "accepted \"%s\"", bad[i].text);
 		/* The output is left alone and the message names the value. */
 		ck_assert_int_eq(v, 7777);
@@ -76,14 +81,16 @@ START_TEST(test_int_message)
 	char err[256], tiny[8];
 	long v;
 
-	ck_assert_int_eq(config_int("ISMS_WORKERS", "12x", 1, 256, &v, err,
-				    sizeof(err)), -1);
+	ck_assert_int_eq(
+		config_int("ISMS_WORKERS", "12x", 1, 256, &v, err, sizeof(err)),
+		-1);
 	ck_assert_str_eq(err, "ISMS_WORKERS must be an integer from 1 to 256 "
 			      "(got \"12x\")");
 	/* A short buffer truncates instead of overflowing. */
 	memset(tiny, 'Z', sizeof(tiny));
-	ck_assert_int_eq(config_int("ISMS_WORKERS", "0", 1, 256, &v, tiny,
-				    sizeof(tiny)), -1);
+	ck_assert_int_eq(
+		config_int("ISMS_WORKERS", "0", 1, 256, &v, tiny, sizeof(tiny)),
+		-1);
 	ck_assert_uint_eq(strlen(tiny), sizeof(tiny) - 1);
 }
 END_TEST
@@ -114,9 +121,9 @@ remove_env_file(void)
 }
 
 static const char *const env_names[] = {
-	"ISMS_T_SINGLE",  "ISMS_T_EXPORT", "ISMS_T_DOUBLE", "ISMS_T_PLAIN",
-	"ISMS_T_EXISTING", "ISMS_T_EQ",    "ISMS_T_EMPTY",  "ISMS_T_COMMENTED",
-	"ISMS_T_CRLF",    "ISMS_T_HALF",   "ISMS_T_DUP",    "ISMS_T_SPACES",
+	"ISMS_T_SINGLE",   "ISMS_T_EXPORT", "ISMS_T_DOUBLE", "ISMS_T_PLAIN",
+	"ISMS_T_EXISTING", "ISMS_T_EQ",     "ISMS_T_EMPTY",  "ISMS_T_COMMENTED",
+	"ISMS_T_CRLF",     "ISMS_T_HALF",   "ISMS_T_DUP",    "ISMS_T_SPACES",
 };
 
 static void
@@ -181,8 +188,8 @@ START_TEST(test_env_file_missing)
 END_TEST
 
 static const char *const load_names[] = {
-	"ISMS_DATABASE_URL", "ISMS_LISTEN",       "ISMS_JWT_KEYS_DIR",
-	"ISMS_JWT_ISSUER",   "ISMS_JWT_AUDIENCE", "ISMS_WORKERS",
+	"ISMS_DATABASE_URL", "ISMS_LISTEN",           "ISMS_JWT_KEYS_DIR",
+	"ISMS_JWT_ISSUER",   "ISMS_JWT_AUDIENCE",     "ISMS_WORKERS",
 	"ISMS_MAX_BODY",     "ISMS_ACCESS_TOKEN_TTL",
 };
 

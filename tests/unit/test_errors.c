@@ -69,8 +69,10 @@ START_TEST(test_status_table)
 {
 	int got = errors_status(cases[_i].state);
 
-	ck_assert_msg(got == cases[_i].status, "errors_status(\"%s\") = %d, "
-		      "want %d", cases[_i].state, got, cases[_i].status);
+	ck_assert_msg(got == cases[_i].status,
+		      "errors_status(\"%s\") = %d, "
+		      "want %d",
+		      cases[_i].state, got, cases[_i].status);
 }
 END_TEST
 

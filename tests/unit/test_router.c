@@ -55,8 +55,8 @@ h_root(struct request *r, struct response *res)
 static const struct route routes[] = {
 	{HTTP_GET, "/api/v1/risks", h_list, ROLES_READ, NULL, 0},
 	{HTTP_POST, "/api/v1/risks", h_create, ROLES_WRITE, NULL, ROUTE_JSON},
-	{HTTP_GET | HTTP_HEAD, "/api/v1/risks/matrix", h_list, ROLES_READ,
-	 NULL, 0},
+	{HTTP_GET | HTTP_HEAD, "/api/v1/risks/matrix", h_list, ROLES_READ, NULL,
+	 0},
 	{HTTP_GET, "/api/v1/risks/{id}", h_item, ROLES_READ, NULL, 0},
 	{HTTP_PATCH, "/api/v1/risks/{id}", h_item, ROLES_WRITE, NULL, 0},
 	{HTTP_DELETE, "/api/v1/risks/{id}", h_item, ROLES_ADMIN, NULL, 0},
@@ -149,8 +149,9 @@ START_TEST(test_params_captured)
 	/* A copy in the arena, not a pointer into the path. */
 	ck_assert(R.params[0] < path || R.params[0] >= path + sizeof(path));
 
-	ck_assert_int_eq(match(HTTP_PUT, "/api/v1/risks/r-1/controls/c-2", &rt,
-			       &allow), ROUTE_FOUND);
+	ck_assert_int_eq(
+		match(HTTP_PUT, "/api/v1/risks/r-1/controls/c-2", &rt, &allow),
+		ROUTE_FOUND);
 	ck_assert_ptr_eq(rt, &routes[6]);
 	ck_assert_uint_eq(R.nparams, 2);
 	ck_assert_str_eq(R.params[0], "r-1");
@@ -167,8 +168,8 @@ END_TEST
 START_TEST(test_not_found)
 {
 	static const char *const paths[] = {
-		"/api/v1/risks/",           /* trailing slash */
-		"/api/v1/risks/x/",         /* trailing slash after {id} */
+		"/api/v1/risks/",            /* trailing slash */
+		"/api/v1/risks/x/",          /* trailing slash after {id} */
 		"/api/v1/risks//controls/c", /* empty {id} */
 		"/api/v1/risks/r//c",
 		"/api/v1/risks/r/controls/", /* empty {control} */
@@ -219,15 +220,16 @@ START_TEST(test_method_not_allowed)
 			 ROUTE_BAD_METHOD);
 	ck_assert_uint_eq(allow, HTTP_GET | HTTP_PATCH | HTTP_DELETE);
 
-	ck_assert_int_eq(match(HTTP_GET, "/api/v1/risks/r/controls/c", &rt,
-			       &allow), ROUTE_BAD_METHOD);
+	ck_assert_int_eq(
+		match(HTTP_GET, "/api/v1/risks/r/controls/c", &rt, &allow),
+		ROUTE_BAD_METHOD);
 	ck_assert_uint_eq(allow, HTTP_PUT | HTTP_DELETE);
 
 	/* "matrix" matches both its literal route and {id}. */
 	ck_assert_int_eq(match(HTTP_POST, "/api/v1/risks/matrix", &rt, &allow),
 			 ROUTE_BAD_METHOD);
-	ck_assert_uint_eq(allow, HTTP_GET | HTTP_HEAD | HTTP_PATCH |
-					 HTTP_DELETE);
+	ck_assert_uint_eq(allow,
+			  HTTP_GET | HTTP_HEAD | HTTP_PATCH | HTTP_DELETE);
 
 	/* An unknown method (0) is a 405 on an existing path. */
 	ck_assert_int_eq(match(0, "/api/v1/risks", &rt, &allow),

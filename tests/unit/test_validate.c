@@ -60,13 +60,18 @@ START_TEST(test_date)
 	static const char *const bad[] = {
 		"2023-02-29", /* not a leap year */
 		"1900-02-29", /* century, not divisible by 400 */
-		"2100-02-29",
-		"2024-02-30", "2024-04-31", "2024-06-31", "2024-09-31",
-		"2024-11-31", "2024-01-32", "2024-00-10", "2024-13-01",
-		"2024-01-00", "0000-01-01", "2024-1-01",  "2024-01-1",
-		"24-01-01",   "2024/01/01", "2024-01-01T", "2024-01-01 ",
-		" 2024-01-01", "2024-0a-01", "+024-01-01", "-024-01-01",
-		"",           "20240101",
+		"2100-02-29",  "2024-02-30",
+		"2024-04-31",  "2024-06-31",
+		"2024-09-31",  "2024-11-31",
+		"2024-01-32",  "2024-00-10",
+		"2024-13-01",  "2024-01-00",
+		"0000-01-01",  "2024-1-01",
+		"2024-01-1",   "24-01-01",
+		"2024/01/01",  "2024-01-01T",
+		"2024-01-01 ", " 2024-01-01",
+		"2024-0a-01",  "+024-01-01",
+		"-024-01-01",  "",
+		"20240101",
 	};
 	size_t i;
 
@@ -95,14 +100,14 @@ START_TEST(test_timestamp)
 	};
 	static const char *const bad[] = {
 		"2024-01-01",
-		"2024-01-01T00:00:00",        /* no offset */
-		"2024-01-01 00:00:00Z",       /* space separator */
+		"2024-01-01T00:00:00",  /* no offset */
+		"2024-01-01 00:00:00Z", /* space separator */
 		"2024-01-01T24:00:00Z",
 		"2024-01-01T23:60:00Z",
 		"2024-01-01T23:59:61Z",
 		"2023-02-29T00:00:00Z",
 		"2024-13-01T00:00:00Z",
-		"2024-01-01T00:00:00.Z",      /* empty fraction */
+		"2024-01-01T00:00:00.Z", /* empty fraction */
 		"2024-01-01T00:00:00,5Z",
 		"2024-01-01T00:00:00ZZ",
 		"2024-01-01T00:00:00Z ",
@@ -136,10 +141,11 @@ START_TEST(test_utf8_length)
 {
 	ck_assert_uint_eq(validate_utf8_length(""), 0);
 	ck_assert_uint_eq(validate_utf8_length("abc"), 3);
-	ck_assert_uint_eq(validate_utf8_length("caf\xc3\xa9"), 4);      /* café */
-	ck_assert_uint_eq(validate_utf8_length("\xe2\x82\xac"), 1);     /* € */
+	ck_assert_uint_eq(validate_utf8_length("caf\xc3\xa9"), 4);  /* café */
+	ck_assert_uint_eq(validate_utf8_length("\xe2\x82\xac"), 1); /* € */
 	ck_assert_uint_eq(validate_utf8_length("\xf0\x9f\x94\x92"), 1); /* 🔒 */
-	ck_assert_uint_eq(validate_utf8_length("a\xf0\x9f\x94\x92" "b\xc3\xbc"),
+	ck_assert_uint_eq(validate_utf8_length("a\xf0\x9f\x94\x92"
+					       "b\xc3\xbc"),
 			  4);
 	ck_assert_uint_eq(validate_utf8_length("\xe6\x97\xa5\xe6\x9c\xac"), 2);
 }
@@ -194,7 +200,7 @@ error_for(const char *field)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(RES.problem_errors, i, e) {
+	json_array_foreach (RES.problem_errors, i, e) {
 		if (strcmp(json_string_value(json_object_get(e, "field")),
 			   field) == 0)
 			return json_string_value(json_object_get(e, "message"));
@@ -213,19 +219,21 @@ nerrors(void)
 	do {                                                                   \
 		ck_assert_int_eq(run(text, mode), 422);                        \
 		ck_assert_msg(nerrors() == 1 && error_for(field) != NULL,      \
-			      "%s: want one error on %s, got %zu", text, field,  \
-			      nerrors());                                      \
+			      "%s: want one error on %s, got %zu", text,       \
+			      field, nerrors());                               \
 	} while (0)
 
 #define ASSERT_VALID(text, mode)                                               \
 	do {                                                                   \
 		int rc_ = run(text, mode);                                     \
-		ck_assert_msg(rc_ == 0, "%s: status %d, first error on %s",    \
-			      text, rc_,                                       \
-			      nerrors() ? json_string_value(json_object_get(   \
-					  json_array_get(RES.problem_errors, \
-							 0), "field"))         \
-					: "(none)");                           \
+		ck_assert_msg(                                                 \
+			rc_ == 0, "%s: status %d, first error on %s", text,    \
+			rc_,                                                   \
+			nerrors() ? json_string_value(json_object_get(         \
+					    json_array_get(RES.problem_errors, \
+							   0),                 \
+					    "field"))                          \
+				  : "(none)");                                 \
 		ck_assert_ptr_null(RES.problem_errors);                        \
 	} while (0)
 
@@ -238,7 +246,8 @@ START_TEST(test_object_valid_full)
 		     "\"tags\":[\"a\",\"b\",\"c\"],"
 		     "\"control_ids\":[\"" U1 "\",\"" U2 "\"],"
 		     "\"meta\":{\"k\":[1,2]},\"extra\":[null,1,\"x\"],"
-		     "\"description\":\"" "0123456789012345678901234567890123456789"
+		     "\"description\":\""
+		     "0123456789012345678901234567890123456789"
 		     "\"}",
 		     VALIDATE_CREATE);
 	ck_assert_int_eq(RES.status, 0);
@@ -252,8 +261,9 @@ START_TEST(test_object_not_an_object)
 	ck_assert_int_eq(RES.status, 400);
 	ck_assert_int_eq(run("\"title\"", VALIDATE_PATCH), 400);
 	ck_assert_int_eq(run("null", VALIDATE_PATCH), 400);
-	ck_assert_int_eq(validate_object(&RES, NULL, fields, NFIELDS,
-					 VALIDATE_PATCH), 400);
+	ck_assert_int_eq(
+		validate_object(&RES, NULL, fields, NFIELDS, VALIDATE_PATCH),
+		400);
 }
 END_TEST
 
@@ -283,14 +293,17 @@ START_TEST(test_object_unknown_and_readonly)
 	ASSERT_ONE_ERROR("{\"id\":\"" U1 "\"}", VALIDATE_PATCH, "id");
 	ck_assert_str_eq(error_for("id"), "is read-only");
 	ASSERT_ONE_ERROR("{\"title\":\"x\",\"severity\":\"low\",\"id\":\"" U1
-			 "\"}", VALIDATE_CREATE, "id");
+			 "\"}",
+			 VALIDATE_CREATE, "id");
 }
 END_TEST
 
 START_TEST(test_object_reports_every_error)
 {
 	ck_assert_int_eq(run("{\"title\":\"\",\"score\":0,\"accepted\":1,"
-			     "\"bogus\":true}", VALIDATE_CREATE), 422);
+			     "\"bogus\":true}",
+			     VALIDATE_CREATE),
+			 422);
 	ck_assert_uint_eq(nerrors(), 5);
 	ck_assert_ptr_nonnull(error_for("title"));
 	ck_assert_ptr_nonnull(error_for("score"));
@@ -309,8 +322,8 @@ START_TEST(test_object_null)
 	ASSERT_ONE_ERROR("{\"score\":null}", VALIDATE_PATCH, "score");
 	ASSERT_ONE_ERROR("{\"tags\":null}", VALIDATE_PATCH, "tags");
 	/* A required, non-nullable field sent as null in a create. */
-	ASSERT_ONE_ERROR("{\"title\":\"x\",\"severity\":null}",
-			 VALIDATE_CREATE, "severity");
+	ASSERT_ONE_ERROR("{\"title\":\"x\",\"severity\":null}", VALIDATE_CREATE,
+			 "severity");
 }
 END_TEST
 
@@ -319,7 +332,8 @@ START_TEST(test_object_string_lengths_in_characters)
 	/* title: 1..10 characters, counted as code points. */
 	ASSERT_VALID("{\"title\":\"a\"}", VALIDATE_PATCH);
 	ASSERT_VALID("{\"title\":\"0123456789\"}", VALIDATE_PATCH);
-	ASSERT_ONE_ERROR("{\"title\":\"01234567890\"}", VALIDATE_PATCH, "title");
+	ASSERT_ONE_ERROR("{\"title\":\"01234567890\"}", VALIDATE_PATCH,
+			 "title");
 	ASSERT_ONE_ERROR("{\"title\":\"\"}", VALIDATE_PATCH, "title");
 	/* Ten two-byte characters are 20 bytes but 10 characters. */
 	ASSERT_VALID("{\"title\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
@@ -329,7 +343,8 @@ START_TEST(test_object_string_lengths_in_characters)
 	ASSERT_VALID("{\"title\":\"\xf0\x9f\x94\x92\xf0\x9f\x94\x92\xf0\x9f\x94"
 		     "\x92\xf0\x9f\x94\x92\xf0\x9f\x94\x92\xf0\x9f\x94\x92\xf0"
 		     "\x9f\x94\x92\xf0\x9f\x94\x92\xf0\x9f\x94\x92\xf0\x9f\x94"
-		     "\x92\"}", VALIDATE_PATCH);
+		     "\x92\"}",
+		     VALIDATE_PATCH);
 	/* Eleven of them is one too many. */
 	ASSERT_ONE_ERROR("{\"title\":\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
 			 "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2"
@@ -337,7 +352,8 @@ START_TEST(test_object_string_lengths_in_characters)
 			 VALIDATE_PATCH, "title");
 	/* JSON escapes count as the character they stand for. */
 	ASSERT_VALID("{\"title\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
-		     "\\u00e9\\u00e9\\u00e9\\u00e9\"}", VALIDATE_PATCH);
+		     "\\u00e9\\u00e9\\u00e9\\u00e9\"}",
+		     VALIDATE_PATCH);
 	/* Wrong types. */
 	ASSERT_ONE_ERROR("{\"title\":5}", VALIDATE_PATCH, "title");
 	ck_assert_str_eq(error_for("title"), "must be a string");
@@ -349,14 +365,15 @@ END_TEST
 START_TEST(test_object_control_characters)
 {
 	static const char *const controls[] = {
-		"\\n", "\\r", "\\t", "\\u0001", "\\u001b", "\\u001f", "\\u007f",
-		"\\b", "\\f",
+		"\\n",     "\\r",     "\\t", "\\u0001", "\\u001b",
+		"\\u001f", "\\u007f", "\\b", "\\f",
 	};
 	char text[128];
 	size_t i;
 
 	for (i = 0; i < sizeof(controls) / sizeof(controls[0]); i++) {
-		snprintf(text, sizeof(text), "{\"title\":\"a%sb\"}", controls[i]);
+		snprintf(text, sizeof(text), "{\"title\":\"a%sb\"}",
+			 controls[i]);
 		ASSERT_ONE_ERROR(text, VALIDATE_PATCH, "title");
 		ck_assert_str_eq(error_for("title"),
 				 "must not contain control characters");
@@ -368,9 +385,11 @@ START_TEST(test_object_control_characters)
 	ASSERT_ONE_ERROR("{\"notes\":\"a\\u001bb\"}", VALIDATE_PATCH, "notes");
 	/* notes: at most 20 characters; line breaks count. */
 	ASSERT_VALID("{\"notes\":\"\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n"
-		     "\\n\\n\\n\\n\\n\\n\"}", VALIDATE_PATCH);
+		     "\\n\\n\\n\\n\\n\\n\"}",
+		     VALIDATE_PATCH);
 	ASSERT_ONE_ERROR("{\"notes\":\"\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n"
-			 "\\n\\n\\n\\n\\n\\n\\n\\n\"}", VALIDATE_PATCH, "notes");
+			 "\\n\\n\\n\\n\\n\\n\\n\\n\"}",
+			 VALIDATE_PATCH, "notes");
 	/* An unbounded string is still checked for control characters. */
 	ASSERT_ONE_ERROR("{\"description\":\"a\\nb\"}", VALIDATE_PATCH,
 			 "description");
@@ -384,9 +403,11 @@ START_TEST(test_object_enum)
 	ck_assert_str_eq(error_for("severity"),
 			 "must be one of: low, medium, high");
 	ASSERT_ONE_ERROR("{\"severity\":\"\"}", VALIDATE_PATCH, "severity");
-	ASSERT_ONE_ERROR("{\"severity\":\"high \"}", VALIDATE_PATCH, "severity");
+	ASSERT_ONE_ERROR("{\"severity\":\"high \"}", VALIDATE_PATCH,
+			 "severity");
 	ASSERT_ONE_ERROR("{\"severity\":2}", VALIDATE_PATCH, "severity");
-	ASSERT_ONE_ERROR("{\"severity\":[\"low\"]}", VALIDATE_PATCH, "severity");
+	ASSERT_ONE_ERROR("{\"severity\":[\"low\"]}", VALIDATE_PATCH,
+			 "severity");
 }
 END_TEST
 
@@ -489,8 +510,8 @@ START_TEST(test_object_uuid_arrays)
 	ASSERT_VALID("{\"control_ids\":[]}", VALIDATE_PATCH);
 	ASSERT_VALID("{\"control_ids\":[\"" U1 "\",\"" U2 "\"]}",
 		     VALIDATE_PATCH);
-	ASSERT_ONE_ERROR("{\"control_ids\":[\"" U1 "\",\"" U2 "\",\"" U1
-			 "\"]}", VALIDATE_PATCH, "control_ids");
+	ASSERT_ONE_ERROR("{\"control_ids\":[\"" U1 "\",\"" U2 "\",\"" U1 "\"]}",
+			 VALIDATE_PATCH, "control_ids");
 	ASSERT_ONE_ERROR("{\"control_ids\":[\"" U1 "\",\"nope\"]}",
 			 VALIDATE_PATCH, "control_ids[1]");
 	ck_assert_str_eq(error_for("control_ids[1]"), "must be a UUID");
@@ -521,15 +542,17 @@ START_TEST(test_object_array_min_items)
 	response_init(&RES, &A);
 	body = json_pack("{s:[s], s:[s,s]}", "owner_ids", U1, "labels", "a",
 			 "b");
-	ck_assert_int_eq(validate_object(&RES, body, owners, 2,
-					 VALIDATE_CREATE), 0);
+	ck_assert_int_eq(
+		validate_object(&RES, body, owners, 2, VALIDATE_CREATE), 0);
 	json_decref(body);
 
 	body = json_pack("{s:[], s:[s]}", "owner_ids", "labels", "a");
 	rc = validate_object(&RES, body, owners, 2, VALIDATE_CREATE);
 	json_decref(body);
-	ck_assert_msg(rc == 422, "an empty owner_ids (min 1 item) and a "
-		      "one-item labels (min 2) were accepted: status %d", rc);
+	ck_assert_msg(rc == 422,
+		      "an empty owner_ids (min 1 item) and a "
+		      "one-item labels (min 2) were accepted: status %d",
+		      rc);
 	ck_assert_ptr_nonnull(error_for("owner_ids"));
 	ck_assert_ptr_nonnull(error_for("labels"));
 }
@@ -548,9 +571,26 @@ qint(const char *text, long *out)
 START_TEST(test_query_int)
 {
 	static const char *const junk[] = {
-		"",     "abc",  "12x",  "x12", "1.5", "0x10", "+5",  " 5",
-		"5 ",   "\t5",  "\n5",  "--5", "-",   "+",    "1e2", "5\n",
-		"0",    "201",  "-1",   "99999999999999999999",
+		"",
+		"abc",
+		"12x",
+		"x12",
+		"1.5",
+		"0x10",
+		"+5",
+		" 5",
+		"5 ",
+		"\t5",
+		"\n5",
+		"--5",
+		"-",
+		"+",
+		"1e2",
+		"5\n",
+		"0",
+		"201",
+		"-1",
+		"99999999999999999999",
 		"-99999999999999999999",
 	};
 	long v;
@@ -583,19 +623,19 @@ START_TEST(test_query_int_negative_range)
 	long v;
 
 	response_release(&RES);
-	ck_assert_int_eq(validate_query_int(&RES, "offset", "-5", 0, -10, 10,
-					    &v), 0);
+	ck_assert_int_eq(
+		validate_query_int(&RES, "offset", "-5", 0, -10, 10, &v), 0);
 	ck_assert_int_eq(v, -5);
 	/* "-0" is a minus and plain digits: zero. */
-	ck_assert_int_eq(validate_query_int(&RES, "offset", "-0", 3, -10, 10,
-					    &v), 0);
+	ck_assert_int_eq(
+		validate_query_int(&RES, "offset", "-0", 3, -10, 10, &v), 0);
 	ck_assert_int_eq(v, 0);
-	ck_assert_int_eq(validate_query_int(&RES, "offset", "-11", 0, -10, 10,
-					    &v), 400);
-	ck_assert_int_eq(validate_query_int(&RES, "offset", "- 5", 0, -10, 10,
-					    &v), 400);
-	ck_assert_int_eq(validate_query_int(&RES, "offset", "-+5", 0, -10, 10,
-					    &v), 400);
+	ck_assert_int_eq(
+		validate_query_int(&RES, "offset", "-11", 0, -10, 10, &v), 400);
+	ck_assert_int_eq(
+		validate_query_int(&RES, "offset", "- 5", 0, -10, 10, &v), 400);
+	ck_assert_int_eq(
+		validate_query_int(&RES, "offset", "-+5", 0, -10, 10, &v), 400);
 }
 END_TEST
 
