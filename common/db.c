@@ -285,12 +285,54 @@ collect(struct db *db, const enum pending_kind *pending, size_t np)
 	return stmt_res;
 }
 
+/*
+ * Queues the statement (after BEGIN and the context when it is the
+ * transaction's first) and a Sync. Returns false when the connection
+ * refused the bytes.
+ */
+static bool
+send_batch(struct db *db, const struct db_stmt *stmt, int nparams,
+	   const char *const *values, unsigned flags,
+	   enum pending_kind *pending, size_t *np)
+{
+	const char *ctx[6];
+
+	*np = 0;
+	if (!db->begin_queued) {
+		if (!PQsendQueryParams(db->conn,
+				       db->read_only ? "BEGIN READ ONLY"
+						     : "BEGIN",
+				       0, NULL, NULL, NULL, NULL, 0))
+			return false;
+		pending[(*np)++] = P_BEGIN;
+		ctx[0] = db->tenant;
+		ctx[1] = db->user;
+		ctx[2] = db->role;
+		ctx[3] = db->request_id;
+		ctx[4] = db->jti;
+		ctx[5] = db->key_hash;
+		if (!send_stmt(db, &q_context, 6, ctx, pending, np))
+			return false;
+		/* The context's result is not the caller's. */
+		pending[*np - 1] = P_CONTEXT;
+	}
+	if (!send_stmt(db, stmt, nparams, values, pending, np))
+		return false;
+	if ((flags & DB_COMMIT) &&
+	    !PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL,
+			       0))
+		return false;
+	if (flags & DB_COMMIT)
+		pending[(*np)++] = P_COMMIT;
+	return PQpipelineSync(db->conn) == 1;
+}
+
 PGresult *
 db_exec(struct db *db, const struct db_stmt *stmt, int nparams,
 	const char *const *values, unsigned flags)
 {
 	enum pending_kind pending[DB_MAX_PENDING];
-	const char *ctx[6];
+	bool first = !db->begin_queued;
 	size_t np = 0;
 	PGresult *res;
 
@@ -301,42 +343,26 @@ db_exec(struct db *db, const struct db_stmt *stmt, int nparams,
 		db->tx_failed = true;
 		return NULL;
 	}
-	if (!db->begin_queued) {
-		if (!PQsendQueryParams(db->conn,
-				       db->read_only ? "BEGIN READ ONLY"
-						     : "BEGIN",
-				       0, NULL, NULL, NULL, NULL, 0))
-			goto lost;
-		pending[np++] = P_BEGIN;
-		ctx[0] = db->tenant;
-		ctx[1] = db->user;
-		ctx[2] = db->role;
-		ctx[3] = db->request_id;
-		ctx[4] = db->jti;
-		ctx[5] = db->key_hash;
-		if (!send_stmt(db, &q_context, 6, ctx, pending, &np))
-			goto lost;
-		/* The context's result is not the caller's. */
-		pending[np - 1] = P_CONTEXT;
-		db->begin_queued = true;
+	if (!send_batch(db, stmt, nparams, values, flags, pending, &np)) {
+		/*
+		 * A connection the server closed (a restart) refuses the
+		 * first write of a transaction: nothing reached the server,
+		 * so one reconnect and resend is safe. Later statements of
+		 * a transaction are never resent.
+		 */
+		disconnect(db);
+		if (!first || !db_connect(db) ||
+		    !send_batch(db, stmt, nparams, values, flags, pending,
+				&np)) {
+			mark_lost(db);
+			return NULL;
+		}
 	}
-	if (!send_stmt(db, stmt, nparams, values, pending, &np))
-		goto lost;
-	if (flags & DB_COMMIT) {
-		if (!PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL,
-				       NULL, 0))
-			goto lost;
-		pending[np++] = P_COMMIT;
-	}
-	if (!PQpipelineSync(db->conn))
-		goto lost;
+	db->begin_queued = true;
 	res = collect(db, pending, np);
 	if (res != NULL && (flags & DB_COMMIT))
 		db->committed = true;
 	return res;
-lost:
-	mark_lost(db);
-	return NULL;
 }
 
 static bool

@@ -214,6 +214,20 @@ url_decode(struct arena *a, const char *s, size_t n)
 	return out;
 }
 
+static size_t utf8_sequence(const unsigned char *s);
+
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	for (; *p != '\0'; p += n)
+		if ((n = utf8_sequence(p)) == 0)
+			return false;
+	return true;
+}
+
 static bool
 key_allowed(const char *key, const char *const *allowed)
 {
@@ -242,10 +256,11 @@ http_parse_query(struct request *r, struct response *res,
 		value = eq ? url_decode(r->arena, eq + 1,
 					len - (size_t)(eq - p) - 1)
 			   : arena_strdup(r->arena, "");
-		if (key == NULL || value == NULL)
+		if (key == NULL || value == NULL || !utf8_valid(key) ||
+		    !utf8_valid(value))
 			return http_problem(res, 400, "invalid-query",
 					    "The query string is not valid "
-					    "percent-encoding.");
+					    "percent-encoding of UTF-8 text.");
 		if (!key_allowed(key, allowed))
 			return http_problem(res, 400, "invalid-query",
 					    "Unknown query parameter '%.64s'.",
