@@ -70,6 +70,8 @@ config_load(struct config *c, const char *service)
 					  1024, 64L * 1024 * 1024);
 	c->token_ttl = (int)int_setting(service, "ISMS_ACCESS_TOKEN_TTL", "900",
 					60, 900);
+	c->password_concurrency = (int)int_setting(
+		service, "ISMS_PASSWORD_CONCURRENCY", "2", 1, 64);
 	if (c->listen == NULL)
 		die(service, "ISMS_LISTEN is required (a unix socket path or "
 			     "host:port)");

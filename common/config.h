@@ -17,6 +17,7 @@ struct config {
 	int workers;              /* ISMS_WORKERS */
 	size_t max_body;          /* ISMS_MAX_BODY */
 	int token_ttl;            /* ISMS_ACCESS_TOKEN_TTL, seconds */
+	int password_concurrency; /* ISMS_PASSWORD_CONCURRENCY */
 };
 
 /* Exits with status 2 and a message on stderr when a setting is invalid. */

@@ -31,8 +31,10 @@ struct db {
 	char role[16], request_id[128], jti[AUTH_JTI_MAX + 1], key_hash[65];
 
 	bool lost;
+	bool untouched; /* the last batch failed before the server ran any */
 	char sqlstate[6];
 	char error[256];
+	char error_field[64]; /* the column or constraint an error names */
 };
 
 /*
@@ -144,6 +146,7 @@ db_begin(struct db *db, const struct principal *p, const char *request_id,
 	db->read_only = read_only;
 	db->sqlstate[0] = '\0';
 	db->error[0] = '\0';
+	db->error_field[0] = '\0';
 	snprintf(db->tenant, sizeof(db->tenant), "%s", p ? p->tenant_id : "");
 	snprintf(db->user, sizeof(db->user), "%s", p ? p->user_id : "");
 	snprintf(db->role, sizeof(db->role), "%s",
@@ -235,20 +238,45 @@ collect(struct db *db, const enum pending_kind *pending, size_t np)
 	ExecStatusType st;
 	size_t i;
 
+	db->untouched = false;
 	for (i = 0; i < np; i++) {
 		res = PQgetResult(db->conn);
 		if (res == NULL) {
+			db->untouched = i == 0;
 			mark_lost(db);
 			return NULL;
 		}
 		st = PQresultStatus(res);
+		/*
+		 * A server that shut down wrote its farewell before reading
+		 * our batch: when that is the first answer, nothing ran.
+		 */
+		if (i == 0 && st == PGRES_FATAL_ERROR &&
+		    (PQstatus(db->conn) == CONNECTION_BAD ||
+		     strncmp(PQresultErrorField(res, PG_DIAG_SQLSTATE)
+				     ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+				     : "",
+			     "57P", 3) == 0)) {
+			PQclear(res);
+			db->untouched = true;
+			mark_lost(db);
+			return NULL;
+		}
 		if (st == PGRES_FATAL_ERROR) {
 			const char *state =
 				PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
+			const char *field =
+				PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+
+			if (field == NULL)
+				field = PQresultErrorField(
+					res, PG_DIAG_CONSTRAINT_NAME);
 			set_error(db, state ? state : "XX000",
 				  PQresultErrorField(res,
 						     PG_DIAG_MESSAGE_PRIMARY));
+			snprintf(db->error_field, sizeof(db->error_field),
+				 "%s", field ? field : "");
 			db->tx_failed = true;
 			if (pending[i] == P_PREPARE)
 				db->nprepared--;
@@ -360,6 +388,17 @@ db_exec(struct db *db, const struct db_stmt *stmt, int nparams,
 	}
 	db->begin_queued = true;
 	res = collect(db, pending, np);
+	if (res == NULL && first && db->untouched && db_connect(db)) {
+		/* The connection had died idle (a restart): run it again. */
+		db->tx_failed = false;
+		db->lost = false;
+		if (!send_batch(db, stmt, nparams, values, flags, pending,
+				&np)) {
+			mark_lost(db);
+			return NULL;
+		}
+		res = collect(db, pending, np);
+	}
 	if (res != NULL && (flags & DB_COMMIT))
 		db->committed = true;
 	return res;
@@ -425,6 +464,12 @@ db_sqlstate(const struct db *db)
 }
 
 const char *
+db_error_field(const struct db *db)
+{
+	return db->error_field[0] != '\0' ? db->error_field : "body";
+}
+
+const char *
 db_error(const struct db *db)
 {
 	return db->error;
@@ -434,6 +479,14 @@ bool
 db_lost(const struct db *db)
 {
 	return db->lost;
+}
+
+static bool
+send_ping(struct db *db)
+{
+	return PQsendQueryParams(db->conn, "SELECT 1", 0, NULL, NULL, NULL,
+				 NULL, 0) == 1 &&
+	       PQpipelineSync(db->conn) == 1;
 }
 
 bool
@@ -447,13 +500,21 @@ db_ping(struct db *db)
 	if (!db_connect(db))
 		return false;
 	db->tx_failed = false;
-	if (!PQsendQueryParams(db->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL,
-			       0) ||
-	    !PQpipelineSync(db->conn)) {
-		mark_lost(db);
-		return false;
+	if (!send_ping(db)) {
+		/* As in db_exec: a closed connection gets one reconnect. */
+		disconnect(db);
+		if (!db_connect(db) || !send_ping(db)) {
+			mark_lost(db);
+			return false;
+		}
 	}
 	res = collect(db, pending, 1);
+	if (res == NULL && db->untouched && db_connect(db)) {
+		db->tx_failed = false;
+		db->lost = false;
+		if (send_ping(db))
+			res = collect(db, pending, 1);
+	}
 	ok = res != NULL;
 	results_clear(db);
 	db->tx_failed = false;

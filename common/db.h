@@ -54,6 +54,8 @@ bool db_in_transaction(const struct db *db);
 bool db_started(const struct db *db);
 const char *db_sqlstate(const struct db *db);
 const char *db_error(const struct db *db);
+/* The column or constraint the last error names ("body" when none). */
+const char *db_error_field(const struct db *db);
 /* True when the last failure was the connection, not the statement. */
 bool db_lost(const struct db *db);
 

@@ -82,12 +82,24 @@ errors_from_db(struct response *res, const struct db *db)
 				    "shortly.");
 	}
 	status = platform_status(state);
-	if (status != 0)
-		return http_problem(res, status, NULL, "%s", db_error(db));
-	i = find(state);
-	if (i < 0)
-		return http_internal(res, db_error(db));
-	res->log_reason = db_error(db);
-	return http_problem(res, table[i].status, table[i].slug, "%s",
-			    table[i].detail);
+	if (status == 0) {
+		i = find(state);
+		if (i < 0)
+			return http_internal(res, db_error(db));
+		res->log_reason = db_error(db);
+		status = table[i].status;
+		http_problem(res, status, table[i].slug, "%s",
+			     table[i].detail);
+	} else {
+		http_problem(res, status, NULL, "%s", db_error(db));
+	}
+	/* A credential the database refused is an invalid token (RFC 6750). */
+	if (status == 401)
+		http_header(res, "WWW-Authenticate",
+			    "Bearer error=\"invalid_token\"");
+	/* A 422 always names what was wrong, as validation does. */
+	if (status == 422 && res->problem_errors == NULL)
+		http_field_error(res, db_error_field(db), "%s",
+				 res->problem_detail);
+	return status;
 }

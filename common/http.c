@@ -459,10 +459,18 @@ http_serialize(const struct request *r, struct response *res, size_t *len)
 		goto out;
 	n = snprintf(out, cap,
 		     "Status: %d %s\r\n"
-		     "Cache-Control: no-store\r\n"
 		     "X-Content-Type-Options: nosniff\r\n",
 		     res->status, http_reason(res->status));
 	hlen = (size_t)n;
+	/* API answers are private and fresh unless a handler says otherwise. */
+	for (i = 0; i < res->nheaders; i++)
+		if (strcasecmp(res->headers[i].name, "Cache-Control") == 0)
+			break;
+	if (i == res->nheaders) {
+		n = snprintf(out + hlen, cap - hlen,
+			     "Cache-Control: no-store\r\n");
+		hlen += (size_t)n;
+	}
 	if (res->status != 204 && res->status != 304) {
 		n = snprintf(out + hlen, cap - hlen,
 			     "Content-Type: %s\r\nContent-Length: %zu\r\n",

@@ -4,6 +4,7 @@
 #include "page.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,158 @@ page_respond(struct request *r, struct response *res, const struct page *p,
 				    json_string(codec_cursor_encode(
 					    r->arena, last, 2)));
 	}
+	return 200;
+}
+
+/*
+ * A sorted cursor: '2', then the sort ("name" or "-name"), the last row's
+ * id and its key, separated by the unit separator. The key comes last and
+ * runs to the end, so it may hold any text.
+ */
+#define SORTED_VERSION '2'
+#define SORTED_SEP '\x1f'
+#define SORTED_MAX 2048
+
+static int
+sorted_find(const struct page_sort *sorts, size_t nsorts, const char *name,
+	    size_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < nsorts; i++)
+		if (strcmp(sorts[i].name, name) == 0) {
+			*out = i;
+			return 0;
+		}
+	return -1;
+}
+
+/* True when the key suits its sort: UTF-8 text, or a timestamp. */
+static bool
+sorted_key_valid(enum page_key key, const char *s, size_t len)
+{
+	json_t *text;
+
+	if (key == PAGE_KEY_TIMESTAMP)
+		return validate_timestamp(s);
+	/* jansson refuses invalid UTF-8 and embedded NULs are cut off. */
+	text = json_stringn(s, len);
+	json_decref(text);
+	return text != NULL && strlen(s) == len;
+}
+
+static int
+sorted_cursor_decode(struct request *r, const char *text,
+		     const struct page_sort *sorts, struct page_sorted *p)
+{
+	unsigned char buf[SORTED_MAX];
+	const char *spec, *id, *key, *end, *sep;
+	size_t len, spec_len;
+	long n;
+	char want[72];
+
+	len = strlen(text);
+	if (len > (SORTED_MAX / 3) * 4)
+		return -1;
+	n = codec_b64url_decode(text, len, buf, sizeof(buf));
+	if (n < 2 || buf[0] != SORTED_VERSION || buf[1] != SORTED_SEP)
+		return -1;
+	end = (const char *)buf + n;
+	spec = (const char *)buf + 2;
+	sep = memchr(spec, SORTED_SEP, (size_t)(end - spec));
+	if (sep == NULL)
+		return -1;
+	spec_len = (size_t)(sep - spec);
+	snprintf(want, sizeof(want), "%s%s", p->desc ? "-" : "",
+		 sorts[p->sort].name);
+	if (spec_len != strlen(want) || memcmp(spec, want, spec_len) != 0)
+		return -2;
+	id = sep + 1;
+	if (end - id < 37 || id[36] != SORTED_SEP)
+		return -1;
+	p->after_id = arena_strndup(r->arena, id, 36);
+	key = id + 37;
+	p->after_key = arena_strndup(r->arena, key, (size_t)(end - key));
+	if (p->after_id == NULL || p->after_key == NULL ||
+	    !validate_uuid(p->after_id))
+		return -1;
+	return sorted_key_valid(sorts[p->sort].key, p->after_key,
+				(size_t)(end - key))
+		       ? 0
+		       : -1;
+}
+
+int
+page_sorted_parse(struct request *r, struct response *res,
+		  const struct page_sort *sorts, size_t nsorts,
+		  struct page_sorted *p)
+{
+	const char *sort = http_query(r, "sort");
+	const char *cursor = http_query(r, "cursor");
+	int status, rc;
+
+	memset(p, 0, sizeof(*p));
+	status = validate_query_int(res, "limit", http_query(r, "limit"),
+				    PAGE_DEFAULT, 1, PAGE_MAX, &p->limit);
+	if (status != 0)
+		return status;
+	if (sort != NULL) {
+		p->desc = sort[0] == '-';
+		if (sorted_find(sorts, nsorts, sort + p->desc, &p->sort) != 0)
+			return http_problem(res, 400, "invalid-query",
+					    "Query parameter 'sort' must be a "
+					    "sort field, optionally prefixed "
+					    "with '-' for descending order.");
+	}
+	if (cursor != NULL) {
+		rc = sorted_cursor_decode(r, cursor, sorts, p);
+		if (rc == -2)
+			return http_problem(res, 400, "invalid-query",
+					    "The cursor was issued for another "
+					    "sort order.");
+		if (rc != 0)
+			return http_problem(res, 400, "invalid-query",
+					    "The cursor is not one this API "
+					    "issued.");
+	}
+	p->fetch = arena_printf(r->arena, "%ld", p->limit + 1);
+	return 0;
+}
+
+int
+page_sorted_respond(struct request *r, struct response *res,
+		    const struct page_sort *sorts, const struct page_sorted *p,
+		    const PGresult *rows, const char *id_col)
+{
+	int i, n = PQntuples(rows);
+	char buf[SORTED_MAX];
+	const char *key, *id, *name = sorts[p->sort].name;
+	size_t used, klen;
+	json_t *items, *row;
+
+	items = json_array();
+	for (i = 0; i < n && i < p->limit; i++)
+		json_array_append_new(items, db_row_json(rows, i));
+	res->body = json_pack("{s:o, s:n}", "items", items, "next_cursor");
+	if (n <= p->limit)
+		return 200;
+	row = json_array_get(items, (size_t)p->limit - 1);
+	key = json_string_value(json_object_get(row, name));
+	id = json_string_value(json_object_get(row, id_col));
+	if (key == NULL || id == NULL || strlen(id) != 36)
+		return http_internal(res, "sort key missing in rows");
+	klen = strlen(key);
+	used = (size_t)snprintf(buf, sizeof(buf), "%c%c%s%s%c%s%c",
+				SORTED_VERSION, SORTED_SEP, p->desc ? "-" : "",
+				name, SORTED_SEP, id, SORTED_SEP);
+	if (used + klen > sizeof(buf))
+		return http_internal(res, "sort key too long for a cursor");
+	memcpy(buf + used, key, klen);
+	json_object_set_new(
+		res->body, "next_cursor",
+		json_string(codec_b64url_encode(r->arena,
+						(const unsigned char *)buf,
+						used + klen)));
 	return 200;
 }
 

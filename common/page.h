@@ -7,6 +7,8 @@
 #define ISMS_PAGE_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "http.h"
 
@@ -30,6 +32,51 @@ int page_parse(struct request *r, struct response *res, struct page *p);
  */
 int page_respond(struct request *r, struct response *res, const struct page *p,
 		 const PGresult *rows, const char *at_col, const char *id_col);
+
+/*
+ * Lists with a choice of sort: ?sort=<name> ascending or ?sort=-<name>
+ * descending, keyset-paged on (sort key, id). The cursor carries the sort
+ * it was issued for (another sort refuses it: 400) and the last row's key
+ * and id; a list keeps one statement per sort and direction, each backed
+ * by an index on (tenant_id, key, id), so a deep page costs what the
+ * first one does.
+ */
+enum page_key {
+	PAGE_KEY_TEXT,
+	PAGE_KEY_TIMESTAMP,
+};
+
+struct page_sort {
+	const char *name; /* in ?sort=, and the row field holding the key */
+	enum page_key key;
+};
+
+struct page_sorted {
+	long limit;
+	const char *fetch; /* limit + 1, as a statement parameter */
+	size_t sort;       /* index into the list's sorts */
+	bool desc;
+	const char *after_key; /* NULL on the first page */
+	const char *after_id;
+};
+
+/*
+ * Reads limit, sort (default: the first sort, ascending) and cursor from
+ * the query; 0 or 400 with a problem.
+ */
+int page_sorted_parse(struct request *r, struct response *res,
+		      const struct page_sort *sorts, size_t nsorts,
+		      struct page_sorted *p);
+
+/*
+ * Fills res->body with {"items": [...], "next_cursor": ...} from rows
+ * fetched with p->fetch as LIMIT; the key is in the field named by the
+ * sort, the id in id_col.
+ */
+int page_sorted_respond(struct request *r, struct response *res,
+			const struct page_sort *sorts,
+			const struct page_sorted *p, const PGresult *rows,
+			const char *id_col);
 
 /*
  * If-Match: 0 when absent or "*"; otherwise the version it names in *out

@@ -17,7 +17,15 @@ enum route_flags {
 	ROUTE_JSON = 1 << 1,   /* the body must be a JSON document */
 	ROUTE_NO_DB = 1 << 2,  /* the handler runs no transaction */
 	ROUTE_BODY = 1 << 3,   /* the handler reads a non-JSON body itself */
+	ROUTE_BULK = 1 << 4,   /* bulk input: bodies up to ROUTE_BULK_MAX_BODY */
+	ROUTE_RW = 1 << 5,     /* read-write even for read-only roles (logout) */
 };
+
+/*
+ * The body limit of ROUTE_BULK routes (imports), instead of ISMS_MAX_BODY
+ * when that is smaller; nginx gives their locations the same limit.
+ */
+#define ROUTE_BULK_MAX_BODY (16u * 1024 * 1024)
 
 struct route {
 	unsigned method;

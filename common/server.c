@@ -18,6 +18,7 @@
 #include "db.h"
 #include "errors.h"
 #include "log.h"
+#include "password.h"
 
 static const struct config *g_config;
 static struct auth_keyset *g_keyset;
@@ -86,6 +87,8 @@ read_body(struct request *r, struct response *res, const struct server_io *io,
 	size_t got = 0;
 	int k;
 
+	if ((r->route->flags & ROUTE_BULK) && limit < ROUTE_BULK_MAX_BODY)
+		limit = ROUTE_BULK_MAX_BODY;
 	if (length == NULL || *length == '\0')
 		return 0;
 	errno = 0;
@@ -120,6 +123,8 @@ read_body(struct request *r, struct response *res, const struct server_io *io,
 static bool
 read_only_request(const struct request *r)
 {
+	if (r->route->flags & ROUTE_RW)
+		return false;
 	return r->method == HTTP_GET ||
 	       r->principal.role == ROLE_VIEWER ||
 	       r->principal.role == ROLE_AUDITOR;
@@ -130,6 +135,8 @@ authenticate(struct request *r, struct response *res)
 {
 	enum auth_result a;
 
+	/* Picks up rotated keys, and drops removed ones, within seconds. */
+	auth_keyset_refresh(g_keyset, time(NULL), 10);
 	a = auth_verify(g_keyset, r->authorization, g_config->issuer,
 			g_config->audience, time(NULL), &r->principal);
 	if (a != AUTH_OK) {
@@ -209,6 +216,7 @@ confirm_principal(struct request *r, struct response *res, int status)
 static void
 record_auditor_request(struct request *r, int status)
 {
+	struct principal who;
 	const char *params[3];
 
 	if (!r->principal.authenticated || r->principal.role != ROLE_AUDITOR ||
@@ -217,7 +225,13 @@ record_auditor_request(struct request *r, int status)
 	params[0] = r->method_name;
 	params[1] = r->path;
 	params[2] = arena_printf(r->arena, "%d", status);
-	db_begin(r->db, &r->principal, r->request_id, false);
+	/*
+	 * Without the token id, so that an auditor's logout (which revokes
+	 * it) is recorded too; the membership and window are still checked.
+	 */
+	who = r->principal;
+	who.jti[0] = '\0';
+	db_begin(r->db, &who, r->request_id, false);
 	if (db_exec(r->db, &q_record_request, 3, params, DB_COMMIT) == NULL)
 		log_event(r->service->name, "error",
 			  "an auditor's request could not be recorded");
@@ -395,6 +409,7 @@ server_main(const struct service *svc)
 		return 2;
 	}
 	server_set_state(&cfg, &ks);
+	password_set_concurrency(cfg.password_concurrency);
 
 	/*
 	 * Our own dispositions first, so libfcgi keeps its hands off them;

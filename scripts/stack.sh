@@ -7,6 +7,7 @@
 #   stop     stops what start started (nginx, services, PostgreSQL)
 #   status   lists what runs; exit 0 only when everything does
 #   destroy  stop, then delete the state directory (database, keys, logs)
+#   restart-db  restart PostgreSQL only (fault tests)
 # Environment:
 #   ISMS_VAR         state directory (default <repo>/var)
 #   ISMS_HTTP_PORT   nginx port on 127.0.0.1 (default 8080)
@@ -399,6 +400,19 @@ cmd_stop() {
 	fi
 }
 
+# Restarts PostgreSQL under running services (the fault tests: services
+# must reconnect by themselves).
+cmd_restart_db() {
+	[[ -d $pgdata ]] || die "no cluster in $pgdata"
+	if ((EUID == 0)); then
+		set_user "$(stat -c %U "$pgdata")"
+	fi
+	log "restarting PostgreSQL"
+	as_rt "$pg_bin/pg_ctl" -D "$pgdata" -l "$logs/postgresql.log" -m fast \
+		-w -t 60 -s restart </dev/null >/dev/null 2>&1 ||
+		die "PostgreSQL did not restart"
+}
+
 cmd_status() {
 	local pid svc down=0
 	report() { # what pid-or-empty
@@ -439,8 +453,9 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 destroy) cmd_destroy ;;
+restart-db) cmd_restart_db ;;
 *)
-	echo "usage: $0 start|stop|status|destroy" >&2
+	echo "usage: $0 start|stop|status|destroy|restart-db" >&2
 	exit 2
 	;;
 esac

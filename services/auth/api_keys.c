@@ -30,11 +30,17 @@ static const struct db_stmt q_list = {
 	"   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))"
 	" ORDER BY created_at, id LIMIT $1"};
 
+/* A key that would expire before it is shown is refused (no row). */
 static const struct db_stmt q_insert = {
 	"INSERT INTO api_keys (tenant_id, id, name, role, secret_hash,"
-	" expires_at) VALUES (app_tenant_id(), $1::uuid, $2, $3,"
-	" decode($4, 'hex'), $5::timestamptz)"
+	" expires_at) SELECT app_tenant_id(), $1::uuid, $2, $3,"
+	" decode($4, 'hex'), $5::timestamptz"
+	" WHERE $5::timestamptz IS NULL OR $5::timestamptz > now()"
 	" RETURNING " KEY_COLUMNS};
+
+static const struct db_stmt q_get = {
+	"SELECT " KEY_COLUMNS " FROM api_keys"
+	" WHERE tenant_id = app_tenant_id() AND id = $1::uuid"};
 
 static const struct db_stmt q_revoke = {
 	"UPDATE api_keys SET revoked_at = now()"
@@ -91,10 +97,32 @@ api_keys_create(struct request *r, struct response *res)
 	row = db_exec(r->db, &q_insert, 5, params, DB_COMMIT);
 	if (row == NULL)
 		return errors_from_db(res, r->db);
+	if (PQntuples(row) == 0) {
+		http_field_error(res, "expires_at", "must be in the future");
+		return http_problem(res, 422, "validation",
+				    "The key would already be expired.");
+	}
 	res->body = db_row_json(row, 0);
 	json_object_set_new(res->body, "key", json_string(key));
 	http_header(res, "Location", "/api/v1/api-keys/%s", id);
 	return page_etag(res, PQgetvalue(row, 0, 5), 201);
+}
+
+int
+api_keys_get(struct request *r, struct response *res)
+{
+	const char *params[1] = {r->params[0]};
+	PGresult *row;
+
+	if (!validate_uuid(r->params[0]))
+		return http_problem(res, 404, "not-found", "No such API key.");
+	row = db_exec(r->db, &q_get, 1, params, DB_COMMIT);
+	if (row == NULL)
+		return errors_from_db(res, r->db);
+	if (PQntuples(row) == 0)
+		return http_problem(res, 404, "not-found", "No such API key.");
+	res->body = db_row_json(row, 0);
+	return page_etag(res, PQgetvalue(row, 0, 5), 200);
 }
 
 int

@@ -22,6 +22,7 @@ int users_delete(struct request *r, struct response *res);
 
 int api_keys_list(struct request *r, struct response *res);
 int api_keys_create(struct request *r, struct response *res);
+int api_keys_get(struct request *r, struct response *res);
 int api_keys_delete(struct request *r, struct response *res);
 
 #endif

@@ -12,7 +12,7 @@ static const struct route routes[] = {
 	{HTTP_POST, "/api/v1/auth/refresh", sessions_refresh, 0, NULL,
 	 ROUTE_PUBLIC | ROUTE_JSON},
 	{HTTP_POST, "/api/v1/auth/logout", sessions_logout, ROLES_READ, NULL,
-	 0},
+	 ROUTE_RW},
 	{HTTP_GET, "/api/v1/auth/me", sessions_me, ROLES_READ, NULL, 0},
 	{HTTP_GET, "/api/v1/auth/jwks", jwks_get, 0, NULL,
 	 ROUTE_PUBLIC | ROUTE_NO_DB},
@@ -29,6 +29,8 @@ static const struct route routes[] = {
 	 0},
 	{HTTP_POST, "/api/v1/api-keys", api_keys_create, ROLES_ADMIN, NULL,
 	 ROUTE_JSON},
+	{HTTP_GET, "/api/v1/api-keys/{id}", api_keys_get, ROLES_ADMIN, NULL,
+	 0},
 	{HTTP_DELETE, "/api/v1/api-keys/{id}", api_keys_delete, ROLES_ADMIN,
 	 NULL, 0},
 };

@@ -169,7 +169,11 @@ refuse_login(struct request *r, struct response *res, const char *account,
 			    "The email, password or tenant is not valid.");
 }
 
-/* The candidate row for the tenant asked for (or the only one). */
+/*
+ * The candidate row for the tenant asked for, or else the only one whose
+ * window is open: an engagement that ended does not make a consultant
+ * name the tenant of their own company.
+ */
 static int
 choose_membership(const PGresult *rows, const char *tenant)
 {
@@ -179,6 +183,8 @@ choose_membership(const PGresult *rows, const char *tenant)
 		if (PQgetisnull(rows, i, 2))
 			continue;
 		if (tenant == NULL) {
+			if (strcmp(PQgetvalue(rows, i, 5), "t") != 0)
+				continue;
 			if (found >= 0)
 				return -2;
 			found = i;
@@ -241,10 +247,12 @@ sessions_login(struct request *r, struct response *res)
 	if (pw != PASSWORD_OK)
 		return refuse_login(r, res, account, address);
 	chosen = choose_membership(rows, tenant);
-	if (chosen == -2)
+	if (chosen == -2) {
+		http_field_error(res, "tenant", "is required for this account");
 		return http_problem(res, 422, "validation",
 				    "This account belongs to several tenants; "
 				    "name one in 'tenant'.");
+	}
 	if (chosen < 0 || strcmp(PQgetvalue(rows, chosen, 5), "t") != 0)
 		return refuse_login(r, res, account, address);
 
@@ -314,10 +322,13 @@ sessions_logout(struct request *r, struct response *res)
 	const struct principal *p = &r->principal;
 	const char *params[3];
 
-	if (p->api_key)
+	if (p->api_key) {
+		http_field_error(res, "Authorization",
+				 "is an API key, which has no session");
 		return http_problem(res, 422, "validation",
 				    "API keys do not sign in; revoke one with "
 				    "DELETE /api/v1/api-keys/{id}.");
+	}
 	params[0] = p->sid;
 	params[1] = p->jti;
 	params[2] = arena_printf(r->arena, "%lld", (long long)p->exp);

@@ -164,9 +164,11 @@ users_create(struct request *r, struct response *res)
 					    "A new account needs an initial "
 					    "password.");
 		}
-		if (password_hash(password, hash) != PASSWORD_OK)
+		if (password_hash(password, hash) != PASSWORD_OK) {
+			http_header(res, "Retry-After", "1");
 			return http_problem(res, 503, "unavailable",
 					    "Password hashing is busy; retry.");
+		}
 		params[1] = validate_param(r->arena, json_object_get(
 							     r->json,
 							     "display_name"));

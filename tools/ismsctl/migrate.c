@@ -199,7 +199,8 @@ ctl_migrate(int argc, char **argv)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (i > 0 && strncmp(names[i], names[i - 1], 4) == 0) {
-			fprintf(stderr, "ismsctl: two migrations numbered %.4s\n",
+			fprintf(stderr,
+				"ismsctl: two migrations numbered %.4s\n",
 				names[i]);
 			goto out;
 		}

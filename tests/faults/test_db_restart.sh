@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# PostgreSQL restarts under running services: every service must answer
+# again right away (each worker reopens its connection on its next
+# request) without being restarted itself.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck disable=SC1090
+source "${ISMS_ENV_FILE:?}"
+services=(auth assets risks controls audits)
+passed=0 failed=0
+check() { # description, command...
+	local what=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $what"
+	fi
+}
+pids() {
+	local s
+	for s in "${services[@]}"; do cat "$ISMS_VAR/run/$s.pid"; done
+}
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$ISMS_HTTP_URL/readyz/$1"; }
+# More requests than a service has workers, so every worker is tried.
+all_ready() {
+	local s i
+	for s in "${services[@]}"; do
+		for ((i = 0; i < 3 * ${ISMS_WORKERS:-4}; i++)); do
+			[[ $(status_of "$s") == 200 ]] || {
+				echo "  $s answered $(status_of "$s") on try $i"
+				return 1
+			}
+		done
+	done
+}
+
+before=$(pids)
+check "ready before the restart" all_ready
+"$repo/scripts/stack.sh" restart-db >/dev/null
+check "ready at once after the restart, every worker" all_ready
+check "no service was restarted" test "$before" = "$(pids)"
+echo "$passed passed, $failed failed"
+((failed == 0))
