@@ -10,6 +10,7 @@
 
 #include "codec.h"
 #include "db.h"
+#include "errors.h"
 #include "validate.h"
 
 int
@@ -210,6 +211,73 @@ page_sorted_respond(struct request *r, struct response *res,
 						(const unsigned char *)buf,
 						used + klen)));
 	return 200;
+}
+
+int
+page_list(struct request *r, struct response *res, const struct db_stmt *stmt)
+{
+	const char *params[3];
+	struct page p;
+	PGresult *rows;
+	int status;
+
+	if ((status = page_parse(r, res, &p)) != 0)
+		return status;
+	params[0] = p.fetch;
+	params[1] = p.after_at;
+	params[2] = p.after_id;
+	rows = db_exec(r->db, stmt, 3, params, DB_COMMIT);
+	if (rows == NULL)
+		return errors_from_db(res, r->db);
+	return page_respond(r, res, &p, rows, "created_at", "id");
+}
+
+int
+page_path_id(struct request *r, struct response *res, const char *what)
+{
+	if (r->nparams < 1 || !validate_uuid(r->params[0]))
+		return http_problem(res, 404, "not-found", "No such %s.",
+				    what);
+	return 0;
+}
+
+const PGresult *
+page_get(struct request *r, struct response *res, const struct db_stmt *stmt,
+	 const char *what, int *status)
+{
+	const char *params[1] = {r->params[0]};
+	PGresult *row;
+
+	if ((*status = page_path_id(r, res, what)) != 0)
+		return NULL;
+	row = db_exec(r->db, stmt, 1, params, DB_COMMIT);
+	if (row == NULL) {
+		*status = errors_from_db(res, r->db);
+		return NULL;
+	}
+	if (PQntuples(row) == 0) {
+		*status = http_problem(res, 404, "not-found", "No such %s.",
+				       what);
+		return NULL;
+	}
+	return row;
+}
+
+int
+page_missing_or_stale(struct request *r, struct response *res,
+		      const struct db_stmt *exists, const char *what)
+{
+	const char *params[1] = {r->params[0]};
+	PGresult *row = db_exec(r->db, exists, 1, params, 0);
+
+	if (row == NULL)
+		return errors_from_db(res, r->db);
+	if (PQntuples(row) > 0)
+		return http_problem(res, 412, "precondition-failed",
+				    "The %s changed since it was read "
+				    "(If-Match).",
+				    what);
+	return http_problem(res, 404, "not-found", "No such %s.", what);
 }
 
 long

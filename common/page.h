@@ -78,6 +78,39 @@ int page_sorted_respond(struct request *r, struct response *res,
 			const struct page_sorted *p, const PGresult *rows,
 			const char *id_col);
 
+struct db_stmt;
+
+/*
+ * A whole (created_at, id) list: reads limit and cursor, runs stmt with
+ * $1 = limit + 1, $2/$3 = the cursor's created_at and id (NULL on the
+ * first page), and answers the page.
+ */
+int page_list(struct request *r, struct response *res,
+	      const struct db_stmt *stmt);
+
+/*
+ * The path's first parameter must be a UUID: 0, or 404 ("No such
+ * <what>.") since a malformed id names nothing, like another tenant's.
+ */
+int page_path_id(struct request *r, struct response *res, const char *what);
+
+/*
+ * Reads the record the path's first parameter names with stmt ($1 = that
+ * id; one row or none). Returns the row, or NULL with the status to
+ * answer in *status: 404 ("No such <what>.") when the id is not a UUID,
+ * absent, or another tenant's; the database error's otherwise.
+ */
+const PGresult *page_get(struct request *r, struct response *res,
+			 const struct db_stmt *stmt, const char *what,
+			 int *status);
+
+/*
+ * After a conditional write (If-Match) matched no row: 412 when exists
+ * ($1 = the path id) still finds the record, else 404.
+ */
+int page_missing_or_stale(struct request *r, struct response *res,
+			  const struct db_stmt *exists, const char *what);
+
 /*
  * If-Match: 0 when absent or "*"; otherwise the version it names in *out
  * (-1 for a tag that can never match, which the caller turns into 412).

@@ -50,20 +50,7 @@ static const struct db_stmt q_revoke = {
 int
 api_keys_list(struct request *r, struct response *res)
 {
-	const char *params[3];
-	struct page p;
-	PGresult *rows;
-	int status;
-
-	if ((status = page_parse(r, res, &p)) != 0)
-		return status;
-	params[0] = p.fetch;
-	params[1] = p.after_at;
-	params[2] = p.after_id;
-	rows = db_exec(r->db, &q_list, 3, params, DB_COMMIT);
-	if (rows == NULL)
-		return errors_from_db(res, r->db);
-	return page_respond(r, res, &p, rows, "created_at", "id");
+	return page_list(r, res, &q_list);
 }
 
 int
@@ -111,16 +98,12 @@ api_keys_create(struct request *r, struct response *res)
 int
 api_keys_get(struct request *r, struct response *res)
 {
-	const char *params[1] = {r->params[0]};
-	PGresult *row;
+	const PGresult *row;
+	int status;
 
-	if (!validate_uuid(r->params[0]))
-		return http_problem(res, 404, "not-found", "No such API key.");
-	row = db_exec(r->db, &q_get, 1, params, DB_COMMIT);
+	row = page_get(r, res, &q_get, "API key", &status);
 	if (row == NULL)
-		return errors_from_db(res, r->db);
-	if (PQntuples(row) == 0)
-		return http_problem(res, 404, "not-found", "No such API key.");
+		return status;
 	res->body = db_row_json(row, 0);
 	return page_etag(res, PQgetvalue(row, 0, 5), 200);
 }
@@ -130,9 +113,10 @@ api_keys_delete(struct request *r, struct response *res)
 {
 	const char *params[1] = {r->params[0]};
 	PGresult *row;
+	int status;
 
-	if (!validate_uuid(r->params[0]))
-		return http_problem(res, 404, "not-found", "No such API key.");
+	if ((status = page_path_id(r, res, "API key")) != 0)
+		return status;
 	row = db_exec(r->db, &q_revoke, 1, params, DB_COMMIT);
 	if (row == NULL)
 		return errors_from_db(res, r->db);

@@ -88,20 +88,7 @@ static const struct db_stmt q_exists = {
 int
 users_list(struct request *r, struct response *res)
 {
-	const char *params[3];
-	struct page p;
-	PGresult *rows;
-	int status;
-
-	if ((status = page_parse(r, res, &p)) != 0)
-		return status;
-	params[0] = p.fetch;
-	params[1] = p.after_at;
-	params[2] = p.after_id;
-	rows = db_exec(r->db, &q_list, 3, params, DB_COMMIT);
-	if (rows == NULL)
-		return errors_from_db(res, r->db);
-	return page_respond(r, res, &p, rows, "created_at", "id");
+	return page_list(r, res, &q_list);
 }
 
 static int
@@ -191,46 +178,14 @@ users_create(struct request *r, struct response *res)
 	return member_response(res, row, 201);
 }
 
-/* A path id that is not a UUID names nothing: 404, like another tenant's. */
-static int
-path_id(struct request *r, struct response *res)
-{
-	if (!validate_uuid(r->params[0]))
-		return http_problem(res, 404, "not-found", "No such member.");
-	return 0;
-}
-
 int
 users_get(struct request *r, struct response *res)
 {
-	const char *params[1] = {r->params[0]};
-	PGresult *row;
+	const PGresult *row;
 	int status;
 
-	if ((status = path_id(r, res)) != 0)
-		return status;
-	row = db_exec(r->db, &q_get, 1, params, DB_COMMIT);
-	if (row == NULL)
-		return errors_from_db(res, r->db);
-	if (PQntuples(row) == 0)
-		return http_problem(res, 404, "not-found", "No such member.");
-	return member_response(res, row, 200);
-}
-
-/* After a write matched nothing: 412 when the row exists, else 404. */
-static int
-missing_or_stale(struct request *r, struct response *res)
-{
-	const char *params[1] = {r->params[0]};
-	PGresult *row = db_exec(r->db, &q_exists, 1, params, 0);
-
-	if (row == NULL)
-		return errors_from_db(res, r->db);
-	if (PQntuples(row) == 1)
-		return http_problem(res, 412, "precondition-failed",
-				    "The member changed since it was read "
-				    "(If-Match).");
-	return http_problem(res, 404, "not-found", "No such member.");
+	row = page_get(r, res, &q_get, "member", &status);
+	return row ? member_response(res, row, 200) : status;
 }
 
 static const char *
@@ -247,7 +202,7 @@ users_update(struct request *r, struct response *res)
 	PGresult *row;
 	int status;
 
-	if ((status = path_id(r, res)) != 0)
+	if ((status = page_path_id(r, res, "member")) != 0)
 		return status;
 	status = validate_object(res, r->json, update_fields,
 				 sizeof(update_fields) / sizeof(update_fields[0]),
@@ -255,7 +210,7 @@ users_update(struct request *r, struct response *res)
 	if (status != 0)
 		return status;
 	if (version < 0)
-		return missing_or_stale(r, res);
+		return page_missing_or_stale(r, res, &q_exists, "member");
 	params[0] = r->params[0];
 	params[1] = given(r->json, "role");
 	params[2] = json_string_value(json_object_get(r->json, "role"));
@@ -270,7 +225,7 @@ users_update(struct request *r, struct response *res)
 	if (row == NULL)
 		return errors_from_db(res, r->db);
 	if (PQntuples(row) == 0)
-		return missing_or_stale(r, res);
+		return page_missing_or_stale(r, res, &q_exists, "member");
 	return member_response(res, row, 200);
 }
 
@@ -282,16 +237,16 @@ users_delete(struct request *r, struct response *res)
 	PGresult *row;
 	int status;
 
-	if ((status = path_id(r, res)) != 0)
+	if ((status = page_path_id(r, res, "member")) != 0)
 		return status;
 	if (version < 0)
-		return missing_or_stale(r, res);
+		return page_missing_or_stale(r, res, &q_exists, "member");
 	params[0] = r->params[0];
 	params[1] = arena_printf(r->arena, "%ld", version);
 	row = db_exec(r->db, &q_delete, 2, params, 0);
 	if (row == NULL)
 		return errors_from_db(res, r->db);
 	if (PQntuples(row) == 0)
-		return missing_or_stale(r, res);
+		return page_missing_or_stale(r, res, &q_exists, "member");
 	return 204;
 }
