@@ -26,6 +26,7 @@
 #include "csv.h"
 #include "db.h"
 #include "errors.h"
+#include "html.h"
 #include "page.h"
 #include "validate.h"
 
@@ -605,81 +606,6 @@ export_csv(struct request *r, struct response *res, const PGresult *row,
 
 /* ---- the printable page ---- */
 
-struct page_text {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void
-put(struct page_text *t, const char *s, size_t n)
-{
-	char *grown;
-	size_t cap;
-
-	if (t->failed)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		cap = t->cap ? t->cap : 16384;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		grown = realloc(t->s, cap);
-		if (grown == NULL) {
-			t->failed = true;
-			return;
-		}
-		t->s = grown;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, s, n);
-	t->len += n;
-	t->s[t->len] = '\0';
-}
-
-static void
-raw(struct page_text *t, const char *s)
-{
-	put(t, s, strlen(s));
-}
-
-/* Text as HTML: & < > " ' escaped; line breaks kept as <br>. */
-static void
-esc(struct page_text *t, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			raw(t, "&amp;");
-			break;
-		case '<':
-			raw(t, "&lt;");
-			break;
-		case '>':
-			raw(t, "&gt;");
-			break;
-		case '"':
-			raw(t, "&quot;");
-			break;
-		case '\'':
-			raw(t, "&#39;");
-			break;
-		case '\n':
-			raw(t, "<br>");
-			break;
-		default:
-			put(t, s, 1);
-		}
-	}
-}
-
-static void
-cell(struct page_text *t, const char *s)
-{
-	raw(t, "<td>");
-	esc(t, s);
-	raw(t, "</td>");
-}
-
 static const char html_head[] =
 	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	"<title>Statement of Applicability</title><style>"
@@ -698,91 +624,82 @@ static int
 export_html(struct request *r, struct response *res, const PGresult *row,
 	    const json_t *items)
 {
-	struct page_text t = {NULL, 0, 0, false};
+	struct html t = {NULL, 0, 0, false};
 	const json_t *item;
 	json_t *when;
 	const char *applicability;
 	size_t i;
-	char *copy;
 
-	raw(&t, html_head);
-	raw(&t, "<h1>Statement of Applicability</h1>\n<p class=\"meta\">");
-	esc(&t, PQgetvalue(row, 0, 1));
+	html_raw(&t, html_head);
+	html_raw(&t, "<h1>Statement of Applicability</h1>\n<p class=\"meta\">");
+	html_text(&t, PQgetvalue(row, 0, 1));
 	if (!PQgetisnull(row, 0, 2)) {
-		raw(&t, " (");
-		esc(&t, PQgetvalue(row, 0, 2));
-		raw(&t, ")");
+		html_raw(&t, " (");
+		html_text(&t, PQgetvalue(row, 0, 2));
+		html_raw(&t, ")");
 	}
 	if (!PQgetisnull(row, 0, 3)) {
 		when = db_value_json(row, 0, 4);
-		raw(&t, ". Version ");
-		esc(&t, PQgetvalue(row, 0, 3));
-		raw(&t, ", approved by ");
-		esc(&t, PQgetvalue(row, 0, 5));
-		raw(&t, " on ");
-		esc(&t, json_string_value(when));
+		html_raw(&t, ". Version ");
+		html_text(&t, PQgetvalue(row, 0, 3));
+		html_raw(&t, ", approved by ");
+		html_text(&t, PQgetvalue(row, 0, 5));
+		html_raw(&t, " on ");
+		html_text(&t, json_string_value(when));
 		json_decref(when);
 		if (!PQgetisnull(row, 0, 6)) {
-			raw(&t, ": ");
-			esc(&t, PQgetvalue(row, 0, 6));
+			html_raw(&t, ": ");
+			html_text(&t, PQgetvalue(row, 0, 6));
 		}
 	} else {
 		when = db_value_json(row, 0, 8);
-		raw(&t, ". Current statement, not an approved version, as of ");
-		esc(&t, json_string_value(when));
+		html_raw(
+			&t,
+			". Current statement, not an approved version, as of ");
+		html_text(&t, json_string_value(when));
 		json_decref(when);
 	}
-	raw(&t, ".</p>\n<table><thead><tr><th>Ref</th><th>Control</th>"
-		"<th>Theme</th><th>Applicability</th><th>Justification</th>"
-		"<th>Implementation</th><th>Implemented by</th>"
-		"<th>Risks</th></tr></thead><tbody>\n");
+	html_raw(&t,
+		 ".</p>\n<table><thead><tr><th>Ref</th><th>Control</th>"
+		 "<th>Theme</th><th>Applicability</th><th>Justification</th>"
+		 "<th>Implementation</th><th>Implemented by</th>"
+		 "<th>Risks</th></tr></thead><tbody>\n");
 	json_array_foreach (items, i, item) {
 		applicability = field(item, "applicability");
-		raw(&t, "<tr>");
-		cell(&t, field(item, "ref"));
-		cell(&t, field(item, "title"));
-		cell(&t, field(item, "theme"));
-		raw(&t, "<td class=\"");
-		esc(&t, applicability);
-		raw(&t, "\">");
-		esc(&t, applicability);
-		raw(&t, "</td><td>");
+		html_raw(&t, "<tr>");
+		html_cell(&t, field(item, "ref"));
+		html_cell(&t, field(item, "title"));
+		html_cell(&t, field(item, "theme"));
+		html_raw(&t, "<td class=\"");
+		html_text(&t, applicability);
+		html_raw(&t, "\">");
+		html_text(&t, applicability);
+		html_raw(&t, "</td><td>");
 		if (applicability != NULL &&
 		    strcmp(applicability, "excluded") == 0) {
-			esc(&t, field(item, "exclusion_justification"));
+			html_text(&t, field(item, "exclusion_justification"));
 		} else {
-			esc(&t, reasons_text(r->arena,
+			html_text(
+				&t,
+				reasons_text(r->arena,
 					     json_object_get(
 						     item,
 						     "justification_reasons")));
 			if (field(item, "justification") != NULL) {
-				raw(&t, "<br>");
-				esc(&t, field(item, "justification"));
+				html_raw(&t, "<br>");
+				html_text(&t, field(item, "justification"));
 			}
 		}
-		raw(&t, "</td>");
-		cell(&t, field(item, "implementation_status"));
-		cell(&t, names(r->arena, json_object_get(item, "controls"),
-			       "name"));
-		cell(&t,
-		     names(r->arena, json_object_get(item, "risks"), "title"));
-		raw(&t, "</tr>\n");
+		html_raw(&t, "</td>");
+		html_cell(&t, field(item, "implementation_status"));
+		html_cell(&t, names(r->arena, json_object_get(item, "controls"),
+				    "name"));
+		html_cell(&t, names(r->arena, json_object_get(item, "risks"),
+				    "title"));
+		html_raw(&t, "</tr>\n");
 	}
-	raw(&t, "</tbody></table>\n</body></html>\n");
-	copy = t.failed ? NULL : arena_alloc(r->arena, t.len + 1);
-	if (copy == NULL) {
-		free(t.s);
-		return http_internal(res, "out of memory building the page");
-	}
-	memcpy(copy, t.s, t.len + 1);
-	res->raw = copy;
-	res->raw_len = t.len;
-	free(t.s);
-	res->content_type = "text/html; charset=utf-8";
-	/* A document to print, not an application: nothing runs in it. */
-	http_header(res, "Content-Security-Policy",
-		    "default-src 'none'; style-src 'unsafe-inline'");
-	return 200;
+	html_raw(&t, "</tbody></table>\n</body></html>\n");
+	return html_respond(&t, res);
 }
 
 /* True when Accept asks for HTML rather than anything else. */
