@@ -389,14 +389,19 @@ db_exec(struct db *db, const struct db_stmt *stmt, int nparams,
 	db->begin_queued = true;
 	res = collect(db, pending, np);
 	if (res == NULL && first && db->untouched && db_connect(db)) {
-		/* The connection had died idle (a restart): run it again. */
+		/*
+		 * The connection had died idle (a restart): run it again,
+		 * BEGIN and the tenant context included.
+		 */
 		db->tx_failed = false;
 		db->lost = false;
+		db->begin_queued = false;
 		if (!send_batch(db, stmt, nparams, values, flags, pending,
 				&np)) {
 			mark_lost(db);
 			return NULL;
 		}
+		db->begin_queued = true;
 		res = collect(db, pending, np);
 	}
 	if (res != NULL && (flags & DB_COMMIT))

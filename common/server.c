@@ -389,6 +389,71 @@ ignore_signal(int sig)
 	(void)sig;
 }
 
+/* Appends one entry per method of each route in the table to list. */
+static int
+routes_json(json_t *list, const struct route *routes, size_t n)
+{
+	static const enum role roles[] = {ROLE_ADMIN, ROLE_EDITOR, ROLE_VIEWER,
+					  ROLE_AUDITOR};
+	json_t *names, *entry;
+	unsigned bit;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (bit = HTTP_GET; bit <= HTTP_OPTIONS; bit <<= 1) {
+			if (!(routes[i].method & bit))
+				continue;
+			if ((names = json_array()) == NULL)
+				return -1;
+			for (j = 0; j < sizeof(roles) / sizeof(roles[0]); j++)
+				if (routes[i].roles & roles[j])
+					json_array_append_new(
+						names,
+						json_string(auth_role_name(
+							roles[j])));
+			entry = json_pack("{s:s, s:s, s:b, s:o}", "method",
+					  http_method_name(bit), "path",
+					  routes[i].pattern, "public",
+					  (routes[i].flags & ROUTE_PUBLIC) != 0,
+					  "roles", names);
+			if (entry == NULL || json_array_append_new(list, entry))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * ISMS_PRINT_ROUTES=1: print the routes this service serves, its built-in
+ * probes included, as JSON on stdout and exit, reading no other setting.
+ * The contract test (tests/contract/routes.sh) compares them with
+ * openapi/openapi.yaml.
+ */
+static int
+print_routes(const struct service *svc)
+{
+	json_t *list = json_array(), *doc;
+	int rc = -1;
+
+	if (list != NULL &&
+	    routes_json(list, builtin_routes,
+			sizeof(builtin_routes) / sizeof(builtin_routes[0])) ==
+		    0 &&
+	    routes_json(list, svc->routes, svc->nroutes) == 0) {
+		doc = json_pack("{s:s, s:O}", "service", svc->name, "routes",
+				list);
+		if (doc != NULL)
+			rc = json_dumpf(doc, stdout, JSON_INDENT(2));
+		json_decref(doc);
+	}
+	json_decref(list);
+	if (rc != 0 || putchar('\n') == EOF || fflush(stdout) != 0) {
+		fprintf(stderr, "%s: cannot print the routes\n", svc->name);
+		return 1;
+	}
+	return 0;
+}
+
 int
 server_main(const struct service *svc)
 {
@@ -399,7 +464,10 @@ server_main(const struct service *svc)
 	sigset_t set;
 	int i, sig, fd, status = 0;
 	char msg[256];
+	const char *print = getenv("ISMS_PRINT_ROUTES");
 
+	if (print != NULL && strcmp(print, "1") == 0)
+		return print_routes(svc);
 	config_load(&cfg, svc->name);
 	if (auth_keyset_load(&ks, cfg.keys_dir, svc->signs_tokens) != 0) {
 		fprintf(stderr,

@@ -17,13 +17,18 @@ build_pkgs=(build-essential cmake pkg-config git libfcgi-dev libjansson-dev
 stack_pkgs=(postgresql postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 	nginx-light curl openssl)
 node_pkgs=(nodejs npm) # the contract tests only
+# ctest docs.page renders the API reference page in a headless browser;
+# ctest docs.integrators runs docs/integrators.md's curl and jq examples.
+docs_pkgs=(chromium jq)
+# make fuzz and make test-fuzz: clang and its libFuzzer/sanitizer runtimes.
+fuzz_pkgs=(clang libclang-rt-14-dev)
 runtime_pkgs=(libfcgi0ldbl libjansson4 libjwt0 libargon2-1 libpq5 libssl3
 	openssl libfcgi-bin) # openssl: JWT keys; libfcgi-bin: the health check
 nginx_pkgs=(nginx-light curl)
 
 case "${1:-all}" in
 all)
-	wanted=("${build_pkgs[@]}" "${stack_pkgs[@]}")
+	wanted=("${build_pkgs[@]}" "${stack_pkgs[@]}" "${fuzz_pkgs[@]}" "${docs_pkgs[@]}")
 	# A node from elsewhere (often newer than Debian's) is fine as it is.
 	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 		wanted+=("${node_pkgs[@]}")

@@ -13,9 +13,20 @@
 #   ISMS_HTTP_PORT   nginx port on 127.0.0.1 (default 8080)
 #   ISMS_BUILD_DIR   build tree holding bin/ (default <repo>/build)
 #   ISMS_WORKERS     worker threads per service (default 4)
+#   ISMS_INSTANCES   processes per service, 1 or 2 (default 2): the second
+#                    listens on isms-<name>-2.sock, nginx's backup server
+#                    for the service, which takes over at once when the
+#                    first stops answering (a crash, a restart)
+#   ISMS_SUPERVISE   1 (default): scripts/service.sh restarts a service
+#                    process that dies; 0: nothing restarts it
 #   ISMS_WITH_PGTAP  1: also install the pgTAP extension (the tests)
 #   ISMS_START_TIMEOUT  seconds to wait for every /readyz (default 30)
 #   ISMS_LOGIN_RATE, ISMS_LOGIN_BURST  login rate limit (10r/s, 20)
+#   ISMS_WRITE_RATE, ISMS_WRITE_BURST  write rate limit per client (50r/s, 200)
+#   ISMS_HTTPS_PORT  nginx's HTTPS port on 127.0.0.1 (default: the HTTP port
+#                    + 363, so 8443 beside 8080); "off": plain HTTP only.
+#                    The certificate is self-signed: $ISMS_VAR/tls/cert.pem
+#   ISMS_CORS_ORIGIN the one browser origin CORS allows (default: none)
 #
 # Run as root, everything runs as the system user "isms" (created on first
 # start) and $ISMS_VAR belongs to it. When that user cannot reach the
@@ -32,10 +43,17 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 scripts=$repo/scripts
 services=(auth assets risks controls audits)
+instances=${ISMS_INSTANCES:-2}
+supervise=${ISMS_SUPERVISE:-1}
 pg_bin=/usr/lib/postgresql/15/bin
 pg_port=5433
 http_port=${ISMS_HTTP_PORT:-8080}
 url=http://127.0.0.1:$http_port
+# HTTPS beside HTTP, on a port derived from the HTTP port so that stacks on
+# different ports (the tests' among them) do not collide.
+https_port=${ISMS_HTTPS_PORT:-$((http_port + 363))}
+[[ $https_port != off ]] || https_port=
+https_url=${https_port:+https://127.0.0.1:$https_port}
 
 log() { printf 'stack: %s\n' "$*"; }
 die() {
@@ -99,8 +117,16 @@ live_pid() { # pidfile glob...
 	done
 	return 1
 }
-# service.sh writes the pid file, then execs isms-<name> in the same process.
-service_pid() { live_pid "$run/$1.pid" "*/isms-$1 *" "*service.sh $1 *"; }
+# Instance 1 of a service is <name> (socket isms-<name>.sock, <name>.pid,
+# log/<name>.log), instance 2 is <name>-2 (isms-<name>-2.sock...).
+instance() { # service number
+	if (($2 == 1)); then echo "$1"; else echo "$1-$2"; fi
+}
+# service.sh writes the pid file, then execs isms-<name> in the same process
+# or, supervising, stays as its parent.
+service_pid() { # service [instance number]
+	live_pid "$run/$(instance "$1" "${2:-1}").pid" "*/isms-$1 *" "*service.sh $1 *"
+}
 nginx_pid() { live_pid "$run/nginx.pid" "nginx: master*"; }
 pg_pid() { live_pid "$pgdata/postmaster.pid" "*postgres*"; }
 
@@ -135,6 +161,7 @@ check_tools() {
 	((${#missing[@]} == 0)) ||
 		die "not built: ${missing[*]} missing in $build_dir/bin (run: make build)"
 	[[ -x $pg_bin/initdb ]] || die "PostgreSQL 15 not installed (run: scripts/deps.sh)"
+	[[ $instances == [12] ]] || die "ISMS_INSTANCES must be 1 or 2 (got '$instances')"
 	local tool
 	for tool in nginx curl openssl setpriv setsid; do
 		command -v "$tool" >/dev/null || die "$tool not installed (run: scripts/deps.sh)"
@@ -236,6 +263,10 @@ write_env() {
 			ISMS_VAR='$var'
 			ISMS_HTTP_PORT='$http_port'
 			ISMS_HTTP_URL='$url'
+			ISMS_HTTPS_PORT='${https_port:-off}'
+			ISMS_HTTPS_URL='$https_url'
+			ISMS_TLS_CA='${https_port:+$var/tls/cert.pem}'
+			ISMS_CORS_ORIGIN='${ISMS_CORS_ORIGIN:-}'
 			ISMS_DATABASE_URL='$conn user=isms_app password=$(secret isms_app)'
 			ISMS_ADMIN_DATABASE_URL='$conn user=isms_owner password=$(secret isms_owner)'
 			ISMS_SUPER_DATABASE_URL='$conn user=postgres password=$(secret postgres)'
@@ -277,28 +308,60 @@ find_runtime_bin() {
 }
 
 start_services() {
-	local bin launcher svc pid
+	local bin launcher svc pid n inst
 	find_runtime_bin
 	for svc in "${services[@]}"; do
-		if pid=$(service_pid "$svc"); then
-			log "isms-$svc already running (pid $pid)"
-			continue
-		fi
-		log "starting isms-$svc"
-		rm -f "$run/$svc.pid"
-		touch "$logs/$svc.log"
-		fix_owner "$logs/$svc.log"
-		# A plain command (no function) so that '&' execs it directly.
-		"${rt_prefix[@]}" env ISMS_ENV_FILE="$env_file" ISMS_BIN_DIR="$bin" \
-			ISMS_LISTEN="$run/isms-$svc.sock" ISMS_PID_FILE="$run/$svc.pid" \
-			setsid "$launcher" "$svc" </dev/null >>"$logs/$svc.log" 2>&1 &
+		for ((n = 1; n <= instances; n++)); do
+			inst=$(instance "$svc" "$n")
+			if pid=$(service_pid "$svc" "$n"); then
+				log "isms-$inst already running (pid $pid)"
+				continue
+			fi
+			log "starting isms-$inst"
+			rm -f "$run/$inst.pid"
+			touch "$logs/$inst.log"
+			fix_owner "$logs/$inst.log"
+			# A plain command (no function) so that '&' execs it directly.
+			"${rt_prefix[@]}" env ISMS_ENV_FILE="$env_file" ISMS_BIN_DIR="$bin" \
+				ISMS_LISTEN="$run/isms-$inst.sock" ISMS_PID_FILE="$run/$inst.pid" \
+				ISMS_SUPERVISE="$supervise" \
+				setsid "$launcher" "$svc" </dev/null >>"$logs/$inst.log" 2>&1 &
+		done
 	done
+}
+
+# The self-signed certificate of the HTTPS listener (scripts/tls-cert.sh).
+make_tls() {
+	[[ -n $https_port ]] || return 0
+	"$scripts/tls-cert.sh" "$var/tls"
+	fix_owner "$var/tls"
+}
+
+# The API reference page: Swagger UI (pinned in nginx/docs/package-lock.json,
+# installed with npm on first use), our page and the contract, copied into
+# nginx's prefix on every start. Without npm the stack runs without it.
+install_docs() {
+	local src=$repo/nginx/docs dist=$repo/nginx/docs/node_modules/swagger-ui-dist
+	local docs=$var/nginx/docs
+	if command -v npm >/dev/null; then
+		"$scripts/npm-deps.sh" "$src" >/dev/null ||
+			die "could not install Swagger UI (scripts/npm-deps.sh $src)"
+	fi
+	if [[ ! -r $dist/swagger-ui-bundle.js ]]; then
+		log "npm is not installed: no API reference page at /docs"
+		return 0
+	fi
+	install -d -m 755 "$docs"
+	cp -f "$src/index.html" "$src/docs.js" "$dist/swagger-ui-bundle.js" \
+		"$dist/swagger-ui.css" "$dist/favicon-32x32.png" \
+		"$repo/openapi/openapi.yaml" "$docs/"
 }
 
 start_nginx() {
 	local pid nginx_args=(-p "$var/nginx" -c "$var/nginx/nginx.conf" -e "$logs/nginx-error.log")
 	ISMS_VAR=$var ISMS_HTTP_PORT=$http_port ISMS_HTTP_ADDR=127.0.0.1 \
-		ISMS_NGINX_DAEMON=on "$scripts/nginx-conf.sh"
+		ISMS_HTTPS_PORT=$https_port ISMS_TLS_CERT="$var/tls/cert.pem" \
+		ISMS_TLS_KEY="$var/tls/key.pem" ISMS_NGINX_DAEMON=on "$scripts/nginx-conf.sh"
 	touch "$logs/nginx-error.log" "$logs/nginx-access.log"
 	fix_owner "$var/nginx" "$logs"
 	as_rt nginx -q -t "${nginx_args[@]}" || die "nginx rejected $var/nginx/nginx.conf"
@@ -307,7 +370,7 @@ start_nginx() {
 		as_rt nginx "${nginx_args[@]}" -s reload
 		return
 	fi
-	log "starting nginx on $url"
+	log "starting nginx on $url${https_url:+ and $https_url}"
 	as_rt nginx "${nginx_args[@]}" </dev/null >>"$logs/nginx-error.log" 2>&1 ||
 		{
 			tail -n 20 "$logs/nginx-error.log" >&2
@@ -316,23 +379,27 @@ start_nginx() {
 }
 
 wait_ready() {
-	local start=$SECONDS timeout=${ISMS_START_TIMEOUT:-30} svc pending dead
+	local start=$SECONDS timeout=${ISMS_START_TIMEOUT:-30} svc n pending dead
 	while :; do
 		pending=() dead=()
 		for svc in "${services[@]}"; do
 			curl -fs -o /dev/null --noproxy '*' --max-time 2 "$url/readyz/$svc" &&
 				continue
 			pending+=("$svc")
-			# Give a service 3 s to write its pid file before calling it dead.
-			if ((SECONDS - start >= 3)) && ! service_pid "$svc" >/dev/null; then
-				dead+=("$svc")
-			fi
+		done
+		# Give a service 3 s to write its pid file before calling it dead.
+		for svc in "${services[@]}"; do
+			for ((n = 1; n <= instances; n++)); do
+				if ((SECONDS - start >= 3)) && ! service_pid "$svc" "$n" >/dev/null; then
+					dead+=("$(instance "$svc" "$n")")
+				fi
+			done
 		done
 		((${#pending[@]} == 0)) && return 0
 		((${#dead[@]} == 0 && SECONDS - start < timeout)) || break
 		sleep 0.5
 	done
-	for svc in "${pending[@]}"; do
+	for svc in "${pending[@]}" "${dead[@]}"; do
 		printf '\n--- %s: not ready; tail of %s ---\n' "$svc" "$logs/$svc.log" >&2
 		tail -n 30 "$logs/$svc.log" >&2 || true
 	done
@@ -353,13 +420,16 @@ cmd_start() {
 	fix_owner
 	migrate
 	start_services
+	make_tls
+	install_docs
 	start_nginx
 	wait_ready
 	local stop_cmd="make stop   (or scripts/stack.sh stop)"
 	[[ $var_req == "$repo/var" ]] || stop_cmd="ISMS_VAR=$var_req scripts/stack.sh stop"
 	cat <<-EOF
 
-		The ISMS platform is up at $url (as user $rt_user).
+		The ISMS platform is up at $url${https_url:+ and $https_url} (as user $rt_user).
+		  API reference: $url/docs (the contract: $url/openapi.yaml)
 		  environment:  $env_file  (source it for psql, ismsctl and tests)
 		  logs:         $logs
 		  stop it with: $stop_cmd
@@ -377,7 +447,7 @@ cmd_stop() {
 		log "nothing to stop in $var_req"
 		return 0
 	}
-	local pid svc
+	local pid svc n inst
 	# pg_ctl must run as the cluster's owner.
 	if ((EUID == 0)) && [[ -d $pgdata ]]; then
 		set_user "$(stat -c %U "$pgdata")"
@@ -387,12 +457,16 @@ cmd_stop() {
 		terminate "$pid" QUIT nginx
 	fi
 	rm -f "$run/nginx.pid"
+	# Both instances, whatever ISMS_INSTANCES says now.
 	for svc in "${services[@]}"; do
-		if pid=$(service_pid "$svc"); then
-			log "stopping isms-$svc (pid $pid)"
-			terminate "$pid" TERM "isms-$svc"
-		fi
-		rm -f "$run/$svc.pid" "$run/isms-$svc.sock"
+		for n in 1 2; do
+			inst=$(instance "$svc" "$n")
+			if pid=$(service_pid "$svc" "$n"); then
+				log "stopping isms-$inst (pid $pid)"
+				terminate "$pid" TERM "isms-$inst"
+			fi
+			rm -f "$run/$inst.pid" "$run/isms-$inst.sock"
+		done
 	done
 	if pid=$(pg_pid); then
 		log "stopping PostgreSQL (pid $pid)"
@@ -414,23 +488,26 @@ cmd_restart_db() {
 }
 
 cmd_status() {
-	local pid svc down=0
+	local pid svc n down=0
 	report() { # what pid-or-empty
 		if [[ -n $2 ]]; then
-			printf '%-14s running (pid %s)\n' "$1" "$2"
+			printf '%-16s running (pid %s)\n' "$1" "$2"
 		else
-			printf '%-14s stopped\n' "$1"
+			printf '%-16s stopped\n' "$1"
 			down=1
 		fi
 	}
 	report postgresql "$(pg_pid || true)"
 	for svc in "${services[@]}"; do
-		report "isms-$svc" "$(service_pid "$svc" || true)"
+		for ((n = 1; n <= instances; n++)); do
+			report "isms-$(instance "$svc" "$n")" "$(service_pid "$svc" "$n" || true)"
+		done
 	done
 	pid=$(nginx_pid || true)
 	report nginx "$pid"
 	if [[ -n $pid && -r $env_file ]]; then
-		sed -n "s/^ISMS_HTTP_URL='\(.*\)'$/url: \1/p" "$env_file"
+		sed -n -e "s/^ISMS_HTTP_URL='\(.*\)'$/url: \1/p" \
+			-e "s/^ISMS_HTTPS_URL='\(..*\)'$/url: \1/p" "$env_file"
 		echo "env: $env_file"
 	fi
 	return $((down * 3))

@@ -327,6 +327,38 @@ function runSelftest() {
     verdict('routes: malformed entry reported', diff.problems.length === 1, JSON.stringify(diff.problems));
   }
 
+  // Access rules: "public" against `security: []`, "roles" against x-roles.
+  let guarded;
+  try {
+    const s = miniSpec({ security: [{ bearer: [] }] });
+    s.paths['/things/{id}'].get['x-roles'] = ['admin', 'viewer'];
+    s.paths['/things/special'].get.security = [];
+    guarded = compileSpec(s);
+  } catch (e) {
+    verdict('routes: spec with access rules compiles', false, e.message);
+  }
+  if (guarded) {
+    const agree = checkRoutes(guarded.operations, [
+      { method: 'GET', path: '/things/{id}', public: false, roles: ['viewer', 'admin'] },
+      { method: 'GET', path: '/things/special', public: true, roles: [] },
+      { method: 'GET', path: '/files/{file}.json' },
+      { method: 'DELETE', path: '/empty' },
+    ]);
+    verdict('routes: agreeing access rules pass', agree.mismatches.length === 0, JSON.stringify(agree.mismatches));
+    const differ = checkRoutes(guarded.operations, [
+      { method: 'GET', path: '/things/{id}', public: false, roles: ['admin'] },
+      { method: 'GET', path: '/things/special', public: false, roles: ['admin'] },
+      { method: 'GET', path: '/files/{file}.json', public: false, roles: ['editor'] },
+      { method: 'DELETE', path: '/empty', public: true, roles: [] },
+    ]);
+    const text = differ.mismatches.join('\n');
+    verdict('routes: differing access rules reported', differ.mismatches.length === 5 &&
+      text.includes('getThing): x-roles says admin, viewer; the service allows admin') &&
+      text.includes('getSpecial): the service serves it only with a credential') &&
+      text.includes('getFile): no x-roles in the spec; the service allows editor') &&
+      text.includes('deleteEmpty): the service serves it without a credential'), text);
+  }
+
   // The command line, end to end.
   const tmp = mkdtempSync(path.join(tmpdir(), 'isms-contract-'));
   try {
@@ -335,6 +367,7 @@ function runSelftest() {
       writeFileSync(f, content);
       return f;
     };
+    const miniFileEarly = () => file('mini-early.json', JSON.stringify(miniSpec()));
     const run = (args) => {
       const r = spawnSync(process.execPath, [VALIDATE, ...args], { encoding: 'utf8' });
       const lines = r.stdout.trim().split('\n');
@@ -347,7 +380,28 @@ function runSelftest() {
       return r;
     };
     const good = cli('good sample passes', [SPEC, path.join(SAMPLES, 'good.jsonl')], 0, /^[1-9][0-9]* passed, 0 failed$/);
-    verdict('cli: coverage is reported', /operations exercised: [1-9][0-9]*\/[1-9][0-9]*/.test(good.out), good.out);
+    verdict('cli: coverage is reported', /operations exercised: [1-9][0-9]*\/[1-9][0-9]* \([0-9.]+%\)/.test(good.out), good.out);
+    // Coverage, on the mini spec (4 operations): half of them, then all.
+    const miniSpecFile = miniFileEarly();
+    const lines = (list) => list.map((e) => JSON.stringify(e)).join('\n');
+    const half = file('mini-half.jsonl', lines([
+      ex('GET', '/things/1', 200, JSON_CT, { id: 1 }),
+      ex('DELETE', '/empty', 204, null, null),
+    ]));
+    cli('half the operations meet --min-coverage 50', ['--min-coverage', '50', miniSpecFile, half], 0, '2 passed, 0 failed');
+    const low = cli('half the operations miss --min-coverage 100', ['--min-coverage', '100', miniSpecFile, half], 1, '2 passed, 0 failed');
+    verdict('cli: coverage is reported with its percentage', /^operations exercised: 2\/4 \(50%\)$/m.test(low.out), low.out);
+    verdict('cli: coverage shortfall is a FAIL line', /^FAIL coverage 2\/4 is below the required 100%/m.test(low.out), low.out);
+    verdict('cli: unexercised operations are listed',
+      /^not exercised: GET \/things\/special \(getSpecial\)$/m.test(low.out) && /^not exercised: GET \/files\/\{name\}\.json \(getFile\)$/m.test(low.out), low.out);
+    cli('full coverage meets --min-coverage 100', ['--min-coverage', '100', miniSpecFile, file('mini-all.jsonl', lines([
+      ex('GET', '/things/1', 200, JSON_CT, { id: 1 }),
+      ex('GET', '/things/special', 200, JSON_CT, { special: true }),
+      ex('GET', '/files/a.json', 200, 'application/json', {}),
+      ex('DELETE', '/empty', 204, null, null),
+    ]))], 0, '4 passed, 0 failed');
+    cli('--min-coverage out of range is a usage error', ['--min-coverage', '101', SPEC, path.join(SAMPLES, 'good.jsonl')], 2);
+    cli('--min-coverage without a number is a usage error', ['--min-coverage', SPEC, path.join(SAMPLES, 'good.jsonl')], 2);
     const drift = cli('drift sample fails', [SPEC, path.join(SAMPLES, 'drift.jsonl')], 1, '1 passed, 7 failed');
     verdict('cli: one FAIL line per drifted exchange', drift.out.split('\n').filter((l) => l.startsWith('FAIL ')).length === 7, drift.out);
     cli('empty log fails', [SPEC, file('empty.jsonl', '\n\n')], 1, '0 passed, 0 failed');

@@ -4,8 +4,10 @@
 # request) without being restarted itself.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+set -a
 # shellcheck disable=SC1090
 source "${ISMS_ENV_FILE:?}"
+set +a
 services=(auth assets risks controls audits)
 passed=0 failed=0
 check() { # description, command...
@@ -18,9 +20,16 @@ check() { # description, command...
 		echo "FAIL: $what"
 	fi
 }
+# The service processes themselves: under supervision (scripts/service.sh)
+# the pid file names the supervisor, which would not show a restart.
 pids() {
-	local s
-	for s in "${services[@]}"; do cat "$ISMS_VAR/run/$s.pid"; done
+	local f sup kids
+	for f in "$ISMS_VAR"/run/*.pid; do
+		[[ $f != */nginx.pid ]] || continue
+		read -r sup <"$f"
+		kids=$(ps -o pid= --ppid "$sup" | tr -d ' ' | sort)
+		echo "$(basename "$f" .pid): ${kids:-$sup}"
+	done
 }
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$ISMS_HTTP_URL/readyz/$1"; }
 # More requests than a service has workers, so every worker is tried.

@@ -957,6 +957,18 @@ START_TEST(api_keys_act_with_their_role_until_revoked)
 	ck_assert(strstr(body_of(r), ekey + 4) == NULL);
 	t_reply_free(r);
 
+	/* one key reads back without its secret, with its ETag */
+	r = t_json("GET", path_with("/api/v1/api-keys/", vid), admin, NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(member(r, "id"), vid);
+	ck_assert_str_eq(member(r, "role"), "viewer");
+	ck_assert_str_eq(r->etag, "\"1\"");
+	ck_assert(json_object_get(r->json, "key") == NULL);
+	ck_assert(strstr(body_of(r), vkey + 4) == NULL);
+	t_reply_free(r);
+	assert_problem(t_json("GET", "/api/v1/api-keys/not-a-uuid", admin, NULL),
+		       404);
+
 	/* a viewer key reads, and only reads */
 	assert_status(t_json("GET", "/api/v1/assets", vkey, NULL), 200);
 	assert_problem(t_json("POST", "/api/v1/assets", vkey,
@@ -1078,6 +1090,7 @@ static const struct {
 	{"DELETE", "/api/v1/users/", ID_MEMBER, B_NONE, R_ADMIN},
 	{"GET", "/api/v1/api-keys", ID_NONE, B_NONE, R_ADMIN},
 	{"POST", "/api/v1/api-keys", ID_NONE, B_KEY, R_ADMIN},
+	{"GET", "/api/v1/api-keys/", ID_KEY, B_NONE, R_ADMIN},
 	{"DELETE", "/api/v1/api-keys/", ID_KEY, B_NONE, R_ADMIN},
 	{"GET", "/api/v1/assets", ID_NONE, B_NONE, R_READ},
 	{"POST", "/api/v1/assets", ID_NONE, B_ASSET, R_WRITE},

@@ -265,6 +265,13 @@ t_db(void)
 	return owner;
 }
 
+void
+t_db_close(void)
+{
+	PQfinish(owner);
+	owner = NULL;
+}
+
 static PGresult *
 exec_params(const char *sql, int n, const char *const *values)
 {

@@ -61,6 +61,8 @@ char *t_token_custom(const char *tenant_id, const char *user_id,
 
 /* The owner's connection (RLS forced: set app.tenant_id to read rows). */
 PGconn *t_db(void);
+/* Closes it; the next t_db() connects again (after a database restart). */
+void t_db_close(void);
 /* Runs a query as owner in the tenant's context; returns the first value. */
 char *t_db_value(const char *tenant_id, const char *sql);
 

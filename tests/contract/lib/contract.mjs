@@ -348,11 +348,17 @@ export function compileSpec(doc) {
           throw new SpecError(`${where}: path parameter ${p.value.name} is not in the template`);
         }
       }
+      // Who may call it: `security: []` makes an operation public; x-roles
+      // lists the roles of the others. checkRoutes compares both with the
+      // services' route tables.
+      const security = op.security ?? doc.security;
       const entry = {
         method: m.toUpperCase(),
         template,
         operationId: op.operationId,
         responses,
+        public: Array.isArray(security) && security.length === 0,
+        roles: Array.isArray(op['x-roles']) ? op['x-roles'] : null,
       };
       operations.push(entry);
       pathOps.set(m.toUpperCase(), entry);
@@ -459,7 +465,11 @@ function checkResponse(resp, ex) {
 
 // Compares the spec's operations with the routes the services serve
 // (a list of {method, path}; path parameters written {name}, :name, <name>
-// or *). Returns the entries found on one side only.
+// or *). Returns the entries found on one side only. A route may also say
+// who may call it: "public" (boolean: served without a credential) and
+// "roles" (the roles allowed otherwise); each that is present must agree
+// with the operation's `security: []` and `x-roles` (reported in
+// `mismatches`).
 export function checkRoutes(operations, routes) {
   const problems = [];
   const served = new Map();
@@ -468,13 +478,33 @@ export function checkRoutes(operations, routes) {
       problems.push(`route #${i} is not {"method": "...", "path": "/..."}: ${JSON.stringify(r)}`);
       return;
     }
-    served.set(`${r.method.toUpperCase()} ${normalizeTemplate(r.path)}`, `${r.method.toUpperCase()} ${r.path}`);
+    served.set(`${r.method.toUpperCase()} ${normalizeTemplate(r.path)}`, { text: `${r.method.toUpperCase()} ${r.path}`, route: r });
   });
   const specified = new Map();
   for (const op of operations) {
-    specified.set(`${op.method} ${normalizeTemplate(op.template)}`, `${op.method} ${op.template} (${op.operationId})`);
+    specified.set(`${op.method} ${normalizeTemplate(op.template)}`, op);
   }
-  const onlyServed = [...served].filter(([k]) => !specified.has(k)).map(([, v]) => v);
-  const onlySpec = [...specified].filter(([k]) => !served.has(k)).map(([, v]) => v);
-  return { problems, served: served.size, specified: specified.size, onlyServed, onlySpec };
+  const opText = (op) => `${op.method} ${op.template} (${op.operationId})`;
+  const onlyServed = [...served].filter(([k]) => !specified.has(k)).map(([, v]) => v.text);
+  const onlySpec = [...specified].filter(([k]) => !served.has(k)).map(([, op]) => opText(op));
+  const mismatches = [];
+  const list = (roles) => (roles.length ? [...roles].sort().join(', ') : 'none');
+  for (const [k, { route }] of served) {
+    const op = specified.get(k);
+    if (op === undefined) continue;
+    if (typeof route.public === 'boolean' && route.public !== (op.public ?? false)) {
+      mismatches.push(
+        `${opText(op)}: the service serves it ${route.public ? 'without' : 'only with'} a credential; ` +
+          `the spec says ${op.public ? 'security: []' : 'a credential is required'}`,
+      );
+    }
+    if (Array.isArray(route.roles) && route.public !== true) {
+      if (!Array.isArray(op.roles)) {
+        mismatches.push(`${opText(op)}: no x-roles in the spec; the service allows ${list(route.roles)}`);
+      } else if (list(route.roles) !== list(op.roles)) {
+        mismatches.push(`${opText(op)}: x-roles says ${list(op.roles)}; the service allows ${list(route.roles)}`);
+      }
+    }
+  }
+  return { problems, served: served.size, specified: specified.size, onlyServed, onlySpec, mismatches };
 }
