@@ -3,23 +3,9 @@
 # again right away (each worker reopens its connection on its next
 # request) without being restarted itself.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-set -a
-# shellcheck disable=SC1090
-source "${ISMS_ENV_FILE:?}"
-set +a
+# shellcheck source=tests/faults/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 services=(auth assets risks controls audits)
-passed=0 failed=0
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $what"
-	fi
-}
 # The service processes themselves: under supervision (scripts/service.sh)
 # the pid file names the supervisor, which would not show a restart.
 pids() {
