@@ -54,9 +54,9 @@ page_respond(struct request *r, struct response *res, const struct page *p,
 		last[1] = json_string_value(json_object_get(row, id_col));
 		if (last[0] == NULL || last[1] == NULL)
 			return http_internal(res, "page key missing in rows");
-		json_object_set_new(res->body, "next_cursor",
-				    json_string(codec_cursor_encode(
-					    r->arena, last, 2)));
+		json_object_set_new(
+			res->body, "next_cursor",
+			json_string(codec_cursor_encode(r->arena, last, 2)));
 	}
 	return 200;
 }
@@ -207,9 +207,8 @@ page_sorted_respond(struct request *r, struct response *res,
 	memcpy(buf + used, key, klen);
 	json_object_set_new(
 		res->body, "next_cursor",
-		json_string(codec_b64url_encode(r->arena,
-						(const unsigned char *)buf,
-						used + klen)));
+		json_string(codec_b64url_encode(
+			r->arena, (const unsigned char *)buf, used + klen)));
 	return 200;
 }
 
@@ -236,8 +235,7 @@ int
 page_path_id(struct request *r, struct response *res, const char *what)
 {
 	if (r->nparams < 1 || !validate_uuid(r->params[0]))
-		return http_problem(res, 404, "not-found", "No such %s.",
-				    what);
+		return http_problem(res, 404, "not-found", "No such %s.", what);
 	return 0;
 }
 
@@ -278,6 +276,59 @@ page_missing_or_stale(struct request *r, struct response *res,
 				    "(If-Match).",
 				    what);
 	return http_problem(res, 404, "not-found", "No such %s.", what);
+}
+
+/* The message of the first problem, for a 403 or 409 detail. */
+static const char *
+first_message(struct response *res, const PGresult *row)
+{
+	json_t *list = db_value_json(row, 0, PQfnumber(row, "problems"));
+	const char *m = json_string_value(
+		json_object_get(json_array_get(list, 0), "message"));
+	const char *copy = arena_strdup(res->arena, m != NULL ? m : "");
+
+	json_decref(list);
+	return copy;
+}
+
+int
+page_outcome(struct response *res, const PGresult *row, const char *what)
+{
+	const char *outcome = PQgetvalue(row, 0, PQfnumber(row, "outcome"));
+	json_t *list;
+	const json_t *e;
+	size_t i;
+
+	if (strcmp(outcome, "ok") == 0 || strcmp(outcome, "created") == 0) {
+		res->body = db_value_json(row, 0, PQfnumber(row, "item"));
+		return page_etag(res,
+				 PQgetvalue(row, 0, PQfnumber(row, "version")),
+				 outcome[0] == 'c' ? 201 : 200);
+	}
+	if (strcmp(outcome, "not_found") == 0)
+		return http_problem(res, 404, "not-found", "No such %s.", what);
+	if (strcmp(outcome, "stale") == 0)
+		return http_problem(res, 412, "precondition-failed",
+				    "The %s changed since it was read "
+				    "(If-Match).",
+				    what);
+	if (strcmp(outcome, "conflict") == 0)
+		return http_problem(res, 409, "conflict", "%s",
+				    first_message(res, row));
+	if (strcmp(outcome, "forbidden") == 0)
+		return http_problem(res, 403, "forbidden", "%s",
+				    first_message(res, row));
+	if (strcmp(outcome, "invalid") != 0)
+		return http_internal(res, "unknown outcome of a write");
+	list = db_value_json(row, 0, PQfnumber(row, "problems"));
+	json_array_foreach (list, i, e) {
+		http_field_error(
+			res, json_string_value(json_object_get(e, "field")),
+			"%s", json_string_value(json_object_get(e, "message")));
+	}
+	json_decref(list);
+	return http_problem(res, 422, "validation", "The %s is not valid.",
+			    what);
 }
 
 long

@@ -112,6 +112,16 @@ int page_missing_or_stale(struct request *r, struct response *res,
 			  const struct db_stmt *exists, const char *what);
 
 /*
+ * The answer to a write done by one SQL function that returns a row with
+ * `outcome` ("ok", "created", "not_found", "stale", "conflict",
+ * "forbidden" or "invalid"), `item` (the record as JSON), `version` and
+ * `problems` (a JSON array of {field, message}): 200/201 with the item and
+ * its ETag, 404, 412, 409 or 403 with the first problem's message, or 422
+ * with every problem. Any other outcome is a 500.
+ */
+int page_outcome(struct response *res, const PGresult *row, const char *what);
+
+/*
  * If-Match: 0 when absent or "*"; otherwise the version it names in *out
  * (-1 for a tag that can never match, which the caller turns into 412).
  */

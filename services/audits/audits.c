@@ -100,40 +100,6 @@ audits_page_respond(struct request *r, struct response *res,
 }
 
 int
-audits_outcome(struct response *res, const PGresult *row, const char *what)
-{
-	const char *outcome = PQgetvalue(row, 0, PQfnumber(row, "outcome"));
-	json_t *list;
-	const json_t *e;
-	size_t i;
-
-	if (strcmp(outcome, "ok") == 0 || strcmp(outcome, "created") == 0) {
-		res->body = db_value_json(row, 0, PQfnumber(row, "item"));
-		return page_etag(res,
-				 PQgetvalue(row, 0, PQfnumber(row, "version")),
-				 outcome[0] == 'c' ? 201 : 200);
-	}
-	if (strcmp(outcome, "not_found") == 0)
-		return http_problem(res, 404, "not-found", "No such %s.", what);
-	if (strcmp(outcome, "stale") == 0)
-		return http_problem(res, 412, "precondition-failed",
-				    "The %s changed since it was read "
-				    "(If-Match).",
-				    what);
-	if (strcmp(outcome, "invalid") != 0)
-		return http_internal(res, "unknown outcome of a write");
-	list = db_value_json(row, 0, PQfnumber(row, "problems"));
-	json_array_foreach (list, i, e) {
-		http_field_error(
-			res, json_string_value(json_object_get(e, "field")),
-			"%s", json_string_value(json_object_get(e, "message")));
-	}
-	json_decref(list);
-	return http_problem(res, 422, "validation", "The %s is not valid.",
-			    what);
-}
-
-int
 audits_item_response(struct response *res, const PGresult *row,
 		     const char *what)
 {
@@ -299,7 +265,7 @@ audits_create(struct request *r, struct response *res)
 	row = db_exec(r->db, &q_create, 1, params, idempotency_flags(&idem));
 	if (row == NULL)
 		return errors_from_db(res, r->db);
-	if ((status = audits_outcome(res, row, "audit")) != 201)
+	if ((status = page_outcome(res, row, "audit")) != 201)
 		return status;
 	http_header(res, "Location", "/api/v1/audits/%s",
 		    json_string_value(json_object_get(res->body, "id")));
@@ -325,7 +291,7 @@ audits_update(struct request *r, struct response *res)
 	row = db_exec(r->db, &q_update, 3, params, DB_COMMIT);
 	if (row == NULL)
 		return errors_from_db(res, r->db);
-	return audits_outcome(res, row, "audit");
+	return page_outcome(res, row, "audit");
 }
 
 int

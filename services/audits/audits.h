@@ -3,7 +3,7 @@
  * certification programme, checklists, findings, corrective actions,
  * baselines, reports, and the read side of the activity log. The rules
  * live in SQL (0008_audits.sql); the write functions there answer with an
- * outcome that audits_outcome() turns into a status, and the triggers
+ * outcome that page_outcome() turns into a status, and the triggers
  * raise IS4xx for the rules no writer may break.
  */
 #ifndef ISMS_AUDITS_H
@@ -52,7 +52,6 @@ int audits_page_respond(struct request *r, struct response *res,
  * 200, created 201 (fills the body and ETag), not_found 404, stale 412,
  * invalid 422 (field errors from problems). what names the record.
  */
-int audits_outcome(struct response *res, const PGresult *row, const char *what);
 
 /* The body of a one-row read (version, item) with its ETag; 404 if none. */
 int audits_item_response(struct response *res, const PGresult *row,

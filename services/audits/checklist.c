@@ -181,5 +181,5 @@ checklist_update(struct request *r, struct response *res)
 	row = db_exec(r->db, &q_update, 4, params, DB_COMMIT);
 	if (row == NULL)
 		return errors_from_db(res, r->db);
-	return audits_outcome(res, row, "checklist item");
+	return page_outcome(res, row, "checklist item");
 }

@@ -110,7 +110,7 @@ corrective_actions_create(struct request *r, struct response *res)
 		return errors_from_db(res, r->db);
 	if (strcmp(PQgetvalue(row, 0, 0), "not_found") == 0)
 		return http_problem(res, 404, "not-found", "No such finding.");
-	if ((status = audits_outcome(res, row, "corrective action")) != 201)
+	if ((status = page_outcome(res, row, "corrective action")) != 201)
 		return status;
 	http_header(res, "Location", "/api/v1/corrective-actions/%s",
 		    json_string_value(json_object_get(res->body, "id")));
@@ -151,5 +151,5 @@ corrective_actions_update(struct request *r, struct response *res)
 	row = db_exec(r->db, &q_update, 3, params, DB_COMMIT);
 	if (row == NULL)
 		return errors_from_db(res, r->db);
-	return audits_outcome(res, row, "corrective action");
+	return page_outcome(res, row, "corrective action");
 }

@@ -122,7 +122,7 @@ findings_create(struct request *r, struct response *res)
 		return errors_from_db(res, r->db);
 	if (strcmp(PQgetvalue(row, 0, 0), "not_found") == 0)
 		return http_problem(res, 404, "not-found", "No such audit.");
-	if ((status = audits_outcome(res, row, "finding")) != 201)
+	if ((status = page_outcome(res, row, "finding")) != 201)
 		return status;
 	http_header(res, "Location", "/api/v1/findings/%s",
 		    json_string_value(json_object_get(res->body, "id")));
@@ -163,5 +163,5 @@ findings_update(struct request *r, struct response *res)
 	row = db_exec(r->db, &q_update, 3, params, DB_COMMIT);
 	if (row == NULL)
 		return errors_from_db(res, r->db);
-	return audits_outcome(res, row, "finding");
+	return page_outcome(res, row, "finding");
 }
