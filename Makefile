@@ -11,6 +11,8 @@
 #                        (default 60) each, in build-fuzz/; fuzz-update also
 #                        merges the new inputs into tests/fuzz/corpus/
 #   make lint            Redocly and Spectral (OWASP) over openapi/openapi.yaml
+#   make bench           throughput and latency against pgbench ceilings on a
+#                        seeded private stack; writes docs/performance.md
 #   make format-check    clang-format check of the C sources
 #   make clean           remove the build trees (the local stack's var/ stays)
 
@@ -31,7 +33,7 @@ ASAN_TEST_ENV = ISMS_VAR=$(abspath $(ASAN_DIR))/test-var \
 	ISMS_HTTP_PORT=$(ASAN_TEST_PORT)
 
 .PHONY: run stop status deps build test test-plain build-sanitize test-sanitize \
-	test-asan build-fuzz fuzz fuzz-update test-fuzz lint format-check clean
+	test-asan build-fuzz fuzz fuzz-update test-fuzz lint bench format-check clean
 
 run:
 	scripts/deps.sh
@@ -67,6 +69,11 @@ test-plain: build
 
 lint: build
 	ctest --test-dir $(BUILD_DIR) -L lint --output-on-failure
+
+# Not part of make test: it needs the whole machine for about ten minutes.
+bench: build
+	scripts/deps.sh
+	ISMS_BUILD_DIR=$(abspath $(BUILD_DIR)) bench/run.sh
 
 build-sanitize:
 	$(ASAN_TEST_ENV) cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \

@@ -22,13 +22,16 @@ node_pkgs=(nodejs npm) # the contract tests only
 docs_pkgs=(chromium jq)
 # make fuzz and make test-fuzz: clang and its libFuzzer/sanitizer runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
+# make bench: wrk drives the stack (pgbench comes with PostgreSQL).
+bench_pkgs=(wrk)
 runtime_pkgs=(libfcgi0ldbl libjansson4 libjwt0 libargon2-1 libpq5 libssl3
 	openssl libfcgi-bin) # openssl: JWT keys; libfcgi-bin: the health check
 nginx_pkgs=(nginx-light curl)
 
 case "${1:-all}" in
 all)
-	wanted=("${build_pkgs[@]}" "${stack_pkgs[@]}" "${fuzz_pkgs[@]}" "${docs_pkgs[@]}")
+	wanted=("${build_pkgs[@]}" "${stack_pkgs[@]}" "${fuzz_pkgs[@]}" "${docs_pkgs[@]}"
+		"${bench_pkgs[@]}")
 	# A node from elsewhere (often newer than Debian's) is fine as it is.
 	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 		wanted+=("${node_pkgs[@]}")

@@ -6,7 +6,7 @@
 -- transitions, acceptances need four eyes and are final, and an expired
 -- acceptance returns the risk to assessed.
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 \ir fixture.psql
 
 -- A threat of B's own, and a risk of B over B's asset (as postgres).
@@ -243,6 +243,20 @@ SELECT is((SELECT after ->> 'status' FROM activity_log
             WHERE entity = 'risks' AND entity_id = 'aaaaaaaa-0000-4000-8000-0000000000f1'
             ORDER BY seq DESC LIMIT 1), 'assessed',
           'and the activity log says so');
+RESET ROLE;
+
+-- One statement changing several risks (as a matrix change does): one
+-- entry per risk, and the chain still verifies.
+SET LOCAL ROLE isms_app;
+INSERT INTO risks (tenant_id, title) VALUES (app_tenant_id(), 'A second risk');
+SELECT coalesce(max(seq), 0) AS bulk_seq FROM activity_log \gset
+UPDATE risks SET category = 'bulk' WHERE status <> 'closed';
+SELECT is((SELECT count(*) FROM activity_log
+            WHERE entity = 'risks' AND action = 'update' AND after ->> 'category' = 'bulk'
+              AND seq > :bulk_seq),
+          (SELECT greatest(count(*), 2) FROM risks WHERE status <> 'closed'),
+          'a statement updating several risks records one entry per risk');
+SELECT ok((SELECT ok FROM activity_verify()), 'and the chain verifies');
 RESET ROLE;
 
 SELECT * FROM finish();
