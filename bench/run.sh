@@ -130,11 +130,15 @@ deep_cursor=$(node "$bench/cursor.mjs" "$first_cursor" $deep_row)
 
 # --- measuring ---------------------------------------------------------
 
-rss() { # -> "service kib" per line, the largest instance of each
-	local svc kib
+rss() { # -> "service KiB" per line, the larger of each service's instances
+	local svc pid kib max
 	for svc in auth assets risks controls audits; do
-		kib=$(ps -C "isms-$svc" -o rss= | sort -n | tail -n1)
-		echo "$svc ${kib:-0}"
+		max=0
+		for pid in $(pgrep -x "isms-$svc"); do
+			kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+			((${kib:-0} > max)) && max=$kib
+		done
+		echo "$svc $max"
 	done
 }
 rss >"$work/rss-idle.txt"
@@ -164,7 +168,7 @@ capture() { # name method path [body]
 http() { # name method path [body]
 	local name=$1 out
 	out=$(BENCH_METHOD=$2 BENCH_PATH=$3 BENCH_BODY=${4:-} BENCH_TOKEN=$TOKEN \
-		wrk -t"$threads" -c"$conns" -d"${seconds}s" -s "$bench/request.lua" "$url" |
+		wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout 30s -s "$bench/request.lua" "$url" |
 		sed -n 's/^BENCH //p')
 	echo "{\"name\":\"$name\",\"kind\":\"http\",\"wrk\":$out}" >>"$work/results.jsonl"
 }

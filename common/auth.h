@@ -52,6 +52,8 @@ struct auth_key {
 	char kid[AUTH_KID_MAX + 1];
 	unsigned char *pem; /* public key, PEM */
 	int pem_len;
+	/* pem parsed once: an RSA key, or the file is skipped */
+	struct evp_pkey_st *pkey;
 	unsigned char *private_pem; /* only where a .key.pem exists */
 	int private_pem_len;
 	time_t mtime;

@@ -25,15 +25,10 @@ const char *const risk_heatmap_query[] = {"stage", NULL};
  * colour and count.
  */
 static const struct db_stmt q_heatmap = {
-	"WITH c AS (SELECT"
-	"  CASE $1::text WHEN 'inherent' THEN r.inherent_likelihood"
-	"   WHEN 'residual' THEN r.residual_likelihood"
-	"   ELSE r.current_likelihood END AS l,"
-	"  CASE $1::text WHEN 'inherent' THEN r.inherent_impact"
-	"   WHEN 'residual' THEN r.residual_impact"
-	"   ELSE r.current_impact END AS i, count(*) AS n"
-	"  FROM risks r WHERE r.tenant_id = app_tenant_id()"
-	"  AND r.status <> 'closed' GROUP BY 1, 2)"
+	"WITH c AS (SELECT nullif(h.likelihood, 0) AS l,"
+	"  nullif(h.impact, 0) AS i, h.n"
+	"  FROM risk_heat_counts h WHERE h.tenant_id = app_tenant_id()"
+	"  AND h.stage = $1::text AND h.n > 0)"
 	" SELECT $1::text AS stage, m.likelihood_levels, m.impact_levels,"
 	" (SELECT jsonb_agg(jsonb_build_object('likelihood', l.n,"
 	"   'impact', i.n, 'level', lv ->> 'name', 'colour', lv ->> 'colour',"

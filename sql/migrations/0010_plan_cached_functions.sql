@@ -126,3 +126,89 @@ BEGIN
              WHERE cr.tenant_id = app_tenant_id() AND cr.requirement_id = p_requirement);
 END
 $$;
+
+-- The Statement of Applicability (0007's soa_items), set-based: the
+-- evidence state of every linked control and the risks behind every
+-- requirement are each gathered in one pass and joined, instead of two
+-- function calls per requirement and one per control (93 requirements,
+-- 5,000 evidence records: 180 ms before). Same items, same order.
+CREATE OR REPLACE FUNCTION soa_items(p_framework uuid, p_requirement uuid DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    RETURN (
+    WITH q AS (
+        SELECT q.id, q.ref, q.title, q.kind, q.theme, q.sort_order
+          FROM requirements q
+         WHERE q.framework_id = p_framework AND q.kind IN ('control', 'enhancement')
+           AND (p_requirement IS NULL OR q.id = p_requirement)
+    ), links AS (
+        SELECT cr.requirement_id, cr.control_id
+          FROM control_requirements cr
+         WHERE cr.tenant_id = app_tenant_id() AND cr.requirement_id IN (SELECT id FROM q)
+    ), evidence_valid AS (
+        SELECT ec.control_id,
+               bool_or(evidence_state(e.valid_from, e.valid_until) = 'valid') AS valid
+          FROM evidence_controls ec
+          JOIN evidence e ON e.tenant_id = ec.tenant_id AND e.id = ec.evidence_id
+         WHERE ec.tenant_id = app_tenant_id()
+           AND ec.control_id IN (SELECT control_id FROM links)
+         GROUP BY ec.control_id
+    ), c AS (
+        SELECT l.requirement_id,
+               jsonb_agg(jsonb_build_object(
+                   'id', k.id, 'name', k.name, 'status', k.status,
+                   'effectiveness', k.effectiveness,
+                   -- control_needs_evidence(): (partly) implemented
+                   -- without evidence valid today
+                   'needs_evidence', k.status IN ('partial', 'implemented')
+                                     AND NOT coalesce(v.valid, false))
+                   ORDER BY k.name, k.id) AS list,
+               (ARRAY['not_started', 'planned', 'partial', 'implemented'])[
+                   min(array_position(ARRAY['not_started', 'planned', 'partial',
+                                            'implemented'], k.status))] AS least_status
+          FROM links l
+          JOIN controls k ON k.tenant_id = app_tenant_id() AND k.id = l.control_id
+          LEFT JOIN evidence_valid v ON v.control_id = k.id
+         GROUP BY l.requirement_id
+    ), r AS (
+        -- requirement_risks()
+        SELECT l.requirement_id,
+               jsonb_agg(DISTINCT jsonb_build_object('id', x.id, 'title', x.title)) AS list
+          FROM links l
+          JOIN risk_treatment_controls tc
+            ON tc.tenant_id = app_tenant_id() AND tc.control_id = l.control_id
+          JOIN risk_treatments t ON t.tenant_id = tc.tenant_id AND t.id = tc.treatment_id
+          JOIN risks x ON x.tenant_id = t.tenant_id AND x.id = t.risk_id
+         GROUP BY l.requirement_id
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'requirement_id', q.id,
+               'ref', q.ref,
+               'title', q.title,
+               'kind', q.kind,
+               'theme', q.theme,
+               'applicability', CASE WHEN e.applicable IS NULL THEN 'undecided'
+                                     WHEN e.applicable THEN 'included'
+                                     ELSE 'excluded' END,
+               'justification_reasons',
+                   to_jsonb(coalesce(e.justification_reasons, '{}'::text[])),
+               'justification', e.justification,
+               'exclusion_justification', e.exclusion_justification,
+               'implementation_status',
+                   CASE WHEN NOT e.applicable THEN 'not_applicable'
+                        ELSE coalesce(c.least_status, 'not_started') END,
+               'controls', coalesce(c.list, '[]'),
+               'risks', coalesce(r.list, '[]'),
+               'version', e.version,
+               'updated_at', to_char(e.updated_at AT TIME ZONE 'UTC',
+                                     'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'updated_by', e.updated_by) ORDER BY q.sort_order), '[]')
+      FROM q
+      LEFT JOIN soa_entries e ON e.tenant_id = app_tenant_id() AND e.requirement_id = q.id
+      LEFT JOIN c ON c.requirement_id = q.id
+      LEFT JOIN r ON r.requirement_id = q.id);
+END
+$$;

@@ -6,7 +6,7 @@
 -- transitions, acceptances need four eyes and are final, and an expired
 -- acceptance returns the risk to assessed.
 BEGIN;
-SELECT plan(44);
+SELECT plan(45);
 \ir fixture.psql
 
 -- A threat of B's own, and a risk of B over B's asset (as postgres).
@@ -257,6 +257,19 @@ SELECT is((SELECT count(*) FROM activity_log
           (SELECT greatest(count(*), 2) FROM risks WHERE status <> 'closed'),
           'a statement updating several risks records one entry per risk');
 SELECT ok((SELECT ok FROM activity_verify()), 'and the chain verifies');
+
+-- The heat map's kept counts (0011) equal a count of the risks, after
+-- every insert, update and close above.
+SELECT set_eq(
+    $$SELECT stage, likelihood, impact, n FROM risk_heat_counts WHERE n <> 0$$,
+    $$SELECT s.stage, coalesce(s.l, 0)::smallint AS l, coalesce(s.i, 0)::smallint AS i, count(*)
+        FROM risks r
+       CROSS JOIN LATERAL (VALUES ('inherent', r.inherent_likelihood, r.inherent_impact),
+                                  ('current', r.current_likelihood, r.current_impact),
+                                  ('residual', r.residual_likelihood, r.residual_impact))
+             s(stage, l, i)
+       WHERE r.status <> 'closed' GROUP BY 1, 2, 3$$,
+    'the heat map counts equal a count of the risks');
 RESET ROLE;
 
 SELECT * FROM finish();
