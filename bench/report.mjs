@@ -9,7 +9,7 @@
 //     each target met or missed, and writes it into PERFORMANCE_MD between
 //     the "bench:begin" and "bench:end" markers
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 
 function percentile(sorted, p) {
@@ -55,10 +55,11 @@ function machine() {
     try { return execFileSync('/usr/lib/postgresql/15/bin/postgres', ['--version']).toString().trim(); }
     catch { return 'PostgreSQL ?'; }
   })();
-  const nginx = (() => {
-    try { return execFileSync('nginx', ['-v'], { stdio: ['ignore', 'ignore', 'pipe'] }).toString().trim(); }
-    catch (e) { return (e.stderr?.toString() || 'nginx ?').trim(); }
-  })();
+  // nginx -v prints to stderr.
+  const nginx = ['nginx', '/usr/sbin/nginx']
+    .map((bin) => spawnSync(bin, ['-v'], { encoding: 'utf8' }))
+    .map((r) => (r.stderr || r.stdout || '').trim())
+    .find((v) => v) ?? 'nginx ?';
   return `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ` +
     `Linux ${os.release()}; ${pg}; ${nginx.replace(/^nginx version: /, '')}`;
 }

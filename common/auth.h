@@ -1,8 +1,8 @@
 /*
  * Bearer token verification. Tokens are RS256 JWTs with a kid naming one
- * of the public keys in ISMS_JWT_KEYS_DIR; libjwt checks the signature
- * with exactly that key, everything else (alg pinning, claims) is checked
- * here because libjwt 1.10 checks none of it.
+ * of the public keys in ISMS_JWT_KEYS_DIR; the signature is checked here
+ * with OpenSSL against exactly that key (parsed once per key), as are the
+ * alg and the claims. libjwt only signs (isms-auth).
  */
 #ifndef ISMS_AUTH_H
 #define ISMS_AUTH_H

@@ -678,6 +678,13 @@ START_TEST(test_tampered)
 	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %.*s",
 					   (int)(strlen(t) - 4), t)),
 		       AUTH_BAD_SIGNATURE);
+	/* Longer than the key (three bytes more), or not base64url. */
+	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %sAAAA", t)),
+		       AUTH_BAD_SIGNATURE);
+	flipped = arena_strdup(&A, t);
+	flipped[mid] = '+';
+	ASSERT_REFUSED(verify(arena_printf(&A, "Bearer %s", flipped)),
+		       AUTH_BAD_SIGNATURE);
 }
 END_TEST
 
