@@ -40,8 +40,8 @@ auth_role_parse(const char *name)
 {
 	size_t i;
 
-	for (i = 0; name != NULL && i < sizeof(role_names) / sizeof(*role_names);
-	     i++)
+	for (i = 0;
+	     name != NULL && i < sizeof(role_names) / sizeof(*role_names); i++)
 		if (strcmp(name, role_names[i]) == 0)
 			return (enum role)(1u << i);
 	return 0;
@@ -137,7 +137,8 @@ static EVP_PKEY *
 rsa_public_key(const unsigned char *pem, int len)
 {
 	BIO *bio = BIO_new_mem_buf(pem, len);
-	EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pkey =
+		bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
 
 	BIO_free(bio);
 	if (pkey != NULL && !EVP_PKEY_is_a(pkey, "RSA")) {
@@ -276,14 +277,14 @@ auth_jwks(struct auth_keyset *ks)
 	pthread_rwlock_rdlock(&ks->lock);
 	for (i = 0; i < ks->nkeys; i++)
 		json_array_append_new(
-			keys,
-			json_pack("{s:s, s:s, s:s, s:s, s:o?, s:o?}", "kty",
-				  "RSA", "kid", ks->keys[i].kid, "alg", "RS256",
-				  "use", "sig", "n",
-				  bn_json(ks->keys[i].pkey, OSSL_PKEY_PARAM_RSA_N),
-				  "e",
-				  bn_json(ks->keys[i].pkey,
-					  OSSL_PKEY_PARAM_RSA_E)));
+			keys, json_pack("{s:s, s:s, s:s, s:s, s:o?, s:o?}",
+					"kty", "RSA", "kid", ks->keys[i].kid,
+					"alg", "RS256", "use", "sig", "n",
+					bn_json(ks->keys[i].pkey,
+						OSSL_PKEY_PARAM_RSA_N),
+					"e",
+					bn_json(ks->keys[i].pkey,
+						OSSL_PKEY_PARAM_RSA_E)));
 	pthread_rwlock_unlock(&ks->lock);
 	return json_pack("{s:o}", "keys", keys);
 }
@@ -349,7 +350,7 @@ audience_ok(const json_t *aud, const char *audience)
 
 	if (json_is_string(aud))
 		return strcmp(json_string_value(aud), audience) == 0;
-	json_array_foreach(aud, i, v) {
+	json_array_foreach (aud, i, v) {
 		if (json_is_string(v) &&
 		    strcmp(json_string_value(v), audience) == 0)
 			return true;
@@ -483,7 +484,8 @@ auth_api_key_format(struct arena *a, const char *tenant_id, const char *key_id,
 	unsigned char raw[API_KEY_BYTES];
 	char *b64;
 
-	if (uuid_bytes(tenant_id, raw) != 0 || uuid_bytes(key_id, raw + 16) != 0)
+	if (uuid_bytes(tenant_id, raw) != 0 ||
+	    uuid_bytes(key_id, raw + 16) != 0)
 		return NULL;
 	raw[32] = (unsigned char)role;
 	memcpy(raw + 33, secret, AUTH_API_KEY_SECRET);
@@ -499,7 +501,8 @@ api_key_parse(const char *text, struct principal *out)
 	long n;
 
 	n = codec_b64url_decode(text, strlen(text), raw, sizeof(raw));
-	if (n != API_KEY_BYTES || auth_role_name((enum role)raw[32])[0] == '\0' ||
+	if (n != API_KEY_BYTES ||
+	    auth_role_name((enum role)raw[32])[0] == '\0' ||
 	    raw[32] == ROLE_AUDITOR)
 		return AUTH_BAD_API_KEY;
 	uuid_text(raw, out->tenant_id);
