@@ -68,7 +68,16 @@ const defines = [];
 let randoms = 0;
 const script = ['\\startpipeline'];
 tx.forEach((s, i) => {
-  const sql = s.sql.replace(/\$(\d+)\b/g, (_, n) => {
+  // pgbench reads :name as a variable even inside a string literal (a
+  // to_char() format's HH24:MI:SS): such a literal becomes a variable too.
+  let literals = 0;
+  const text = s.sql.replace(/'(?:[^']|'')*'/g, (lit) => {
+    if (!/:[A-Za-z_]/.test(lit)) return lit;
+    const name = `s${i + 1}l${++literals}`;
+    defines.push(`${name}=${lit.slice(1, -1).replaceAll("''", "'")}`);
+    return `:${name}`;
+  });
+  const sql = text.replace(/\$(\d+)\b/g, (_, n) => {
     if (!s.params.has(n)) throw new Error(`capture: no value for $${n} in: ${s.sql}`);
     const v = s.params.get(n);
     if (v === null) return 'NULL';

@@ -107,12 +107,20 @@ function table(dir, mdPath, kv) {
       misses.push(`isms-${svc}: ${idle[svc].toFixed(1)} MiB idle (target under ${RSS_TARGET_MIB} MiB)`);
   }
 
+  // /proc/stat's cpu line: user nice system idle iowait irq softirq steal.
+  const cpu = (f) => existsSync(f) ? readFileSync(f, 'utf8').trim().split(/\s+/).slice(1, 9).map(Number) : null;
+  const [c0, c1] = [cpu(`${dir}/cpu-start.txt`), cpu(`${dir}/cpu-end.txt`)];
+  const steal = c0 && c1
+    ? (c1[7] - c0[7]) / c1.reduce((sum, v, i) => sum + v - c0[i], 0) : null;
+
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [
     `Run of \`make bench\` on ${when}: ${opts.connections} connections, ${opts.seconds} s per run, ` +
-    `seeding ${opts.seed_seconds} s, ${opts.total_seconds} s in all.`,
+    (/^\d+$/.test(opts.seed_seconds ?? '') ? `seeding ${opts.seed_seconds} s` : 'the data set of the previous run (BENCH_REUSE=1)') +
+    `, ${opts.total_seconds} s in all.`,
     '',
-    `Machine: ${machine()}.`,
+    `Machine: ${machine()}.` +
+    (steal === null ? '' : ` CPU stolen by the hypervisor while measuring: ${(steal * 100).toFixed(1)} %.`),
     '',
     ...lines,
     '',

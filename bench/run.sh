@@ -198,6 +198,9 @@ endpoint() { # name method path [body]
 }
 
 rm -f "$work/results.jsonl"
+# CPU time the hypervisor gave to others (steal) while measuring: on a
+# shared virtual machine it moves every figure.
+grep '^cpu ' /proc/stat >"$work/cpu-start.txt"
 endpoint get_asset GET "/api/v1/assets/$asset_id"
 endpoint list_first GET "/api/v1/assets"
 endpoint list_deep GET "/api/v1/assets?cursor=$deep_cursor"
@@ -207,6 +210,7 @@ endpoint heatmap GET /api/v1/risks/heatmap
 endpoint login POST /api/v1/auth/login \
 	"{\"email\":\"admin@bench.example\",\"password\":\"$password\",\"tenant\":\"bench\"}"
 rss >"$work/rss-load.txt"
+grep '^cpu ' /proc/stat >"$work/cpu-end.txt"
 
 node "$bench/report.mjs" table "$work" "$repo/docs/performance.md" \
 	"seed_seconds=$seed_seconds" "seconds=$seconds" "connections=$conns" \

@@ -81,11 +81,14 @@ validate_timestamp(const char *s)
 		return false;
 	p = s + 19;
 	if (*p == '.') {
+		/* 1 to 9 digits (nanoseconds): at most 35 characters in all. */
 		p++;
 		if (!isdigit((unsigned char)*p))
 			return false;
 		while (isdigit((unsigned char)*p))
 			p++;
+		if (p - (s + 20) > 9)
+			return false;
 	}
 	if (*p == 'Z' || *p == 'z')
 		return p[1] == '\0';

@@ -56,6 +56,7 @@ int validate_object(struct response *res, const json_t *body,
 
 bool validate_uuid(const char *s);
 bool validate_date(const char *s);
+/* RFC 3339, with at most 9 fraction digits (the spec's 40 characters). */
 bool validate_timestamp(const char *s);
 /* Counts UTF-8 code points; the input is known to be valid UTF-8. */
 size_t validate_utf8_length(const char *s);
