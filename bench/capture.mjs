@@ -28,12 +28,12 @@ for (const line of lines) {
 
 // Statements with their parameters, per backend.
 const byPid = new Map();
-for (const e of entries) {
+for (const [at, e] of entries.entries()) {
   if (e.user !== 'isms_app') continue;
   const stmt = e.text.match(/^LOG:\s+(?:execute [^:]+|statement): ([\s\S]*)$/);
   const list = byPid.get(e.pid) ?? [];
   if (stmt) {
-    list.push({ sql: stmt[1].trim(), params: new Map(), at: entries.indexOf(e) });
+    list.push({ sql: stmt[1].trim(), params: new Map(), at });
     byPid.set(e.pid, list);
     continue;
   }

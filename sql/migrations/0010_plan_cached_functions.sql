@@ -110,23 +110,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION requirement_risks(p_requirement uuid)
-    RETURNS jsonb
-    LANGUAGE plpgsql STABLE COST 1000
-    SET search_path = public, pg_temp
-    AS $$
-BEGIN
-    RETURN (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object(
-                       'id', r.id, 'title', r.title)), '[]')
-              FROM control_requirements cr
-              JOIN risk_treatment_controls tc
-                ON tc.tenant_id = cr.tenant_id AND tc.control_id = cr.control_id
-              JOIN risk_treatments t ON t.tenant_id = tc.tenant_id AND t.id = tc.treatment_id
-              JOIN risks r ON r.tenant_id = t.tenant_id AND r.id = t.risk_id
-             WHERE cr.tenant_id = app_tenant_id() AND cr.requirement_id = p_requirement);
-END
-$$;
-
 -- The Statement of Applicability (0007's soa_items), set-based: the
 -- evidence state of every linked control and the risks behind every
 -- requirement are each gathered in one pass and joined, instead of two
@@ -180,7 +163,7 @@ BEGIN
           LEFT JOIN evidence_valid v ON v.control_id = k.id
          GROUP BY l.requirement_id
     ), r AS (
-        -- requirement_risks()
+        -- the risks the requirement's controls treat
         SELECT l.requirement_id,
                jsonb_agg(DISTINCT jsonb_build_object('id', x.id, 'title', x.title)) AS list
           FROM links l
@@ -218,3 +201,7 @@ BEGIN
       LEFT JOIN r ON r.requirement_id = q.id);
 END
 $$;
+
+-- The SoA was requirement_risks()'s only caller; the r step above does its
+-- work for every requirement at once.
+DROP FUNCTION requirement_risks(uuid);
